@@ -1,0 +1,1 @@
+"""`tawazun validate`, `schema`, `forecast` (filled in by the trunk work)."""
