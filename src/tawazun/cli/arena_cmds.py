@@ -1,1 +1,151 @@
-"""`tawazun validate`, `schema`, `forecast` (filled in by the trunk work)."""
+"""`tawazun validate`, `tawazun schema`, `tawazun forecast`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tawazun import __version__
+from tawazun.arena import arena_hash, json_schema, load_arena, resolve
+from tawazun.cli.common import atomic_write_text, user_errors, write_json
+from tawazun.cli.main import app
+from tawazun.errors import InputError
+from tawazun.forecast import (
+    ForecastRun,
+    add_distributions,
+    nearest_anchor,
+    parse_option_flags,
+    run_forecast,
+    to_json,
+)
+
+ARENA_ARG = typer.Argument(None, help="Arena YAML file (default: the shipped iraq-2021 arena).", show_default=False)
+
+
+@app.command()
+@user_errors
+def validate(arena: Optional[Path] = ARENA_ARG) -> None:
+    """Check an arena file: print every problem (file:line: field.path: message) or 'ok'."""
+    loaded = load_arena(arena)
+    typer.echo(f"ok: {resolve(arena)} ({len(loaded.actors)} actors, {len(loaded.issues)} issues, "
+               f"{len(loaded.stances)} stances)")
+
+
+@app.command()
+@user_errors
+def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to a file instead of stdout.")) -> None:
+    """Print the JSON Schema of the arena format."""
+    write_json(out or "-", json_schema())
+
+
+def default_out(arena_id: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{arena_id}-{stamp}"
+
+
+def manifest(run: ForecastRun, arena_arg: Path | None, extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "tawazun_version": __version__,
+        "created": run.created,
+        "arena": {"id": run.arena.arena.id, "path": str(resolve(arena_arg)), "sha256": arena_hash(arena_arg)},
+        "engines": run.engines,
+        "options": run.options,
+        "seed": run.seed,
+        "command": " ".join(["tawazun", *sys.argv[1:]]),
+        "python": sys.version.split()[0],
+        **extra,
+    }
+
+
+def print_tables(run: ForecastRun, console: Console) -> None:
+    by_issue: dict[str, list[tuple[str, float]]] = {}
+    for ur in run.results:
+        for k, issue_id in enumerate(ur.issues):
+            label = ur.engine if len(ur.issues) == 1 else f"{ur.engine} (joint: {ur.unit})"
+            by_issue.setdefault(issue_id, []).append((label, float(ur.result.forecast[0, k])))
+    for issue in run.arena.issues:
+        sq = issue.status_quo
+        sqv = None if sq is None else (float(sq) if isinstance(sq, (int, float)) else sq.mode)
+        title = f"{issue.title}  [{issue.scale.min:g}–{issue.scale.max:g}]"
+        table = Table(title=title, title_justify="left")
+        table.add_column("engine")
+        table.add_column("forecast", justify="right")
+        table.add_column("nearest labelled point")
+        dist_cols = bool(run.distributions)
+        if dist_cols:
+            table.add_column("80% interval", justify="right")
+        for label, value in by_issue.get(issue.id, []):
+            row = [label, f"{value:.1f}", nearest_anchor(issue, value) or ""]
+            if dist_cols:
+                engine = label.split(" ")[0]
+                unit = next((ur.unit for ur in run.results if ur.engine == engine and issue.id in ur.issues), issue.id)
+                d = run.distributions.get((unit, engine))
+                if d is not None and "quantiles" not in d:
+                    d = d.get(issue.id)  # a space: one summary per issue
+                row.append("" if not d else f"{d['quantiles']['10']:.1f}–{d['quantiles']['90']:.1f}")
+            table.add_row(*row)
+        if sqv is not None:
+            row = ["status quo", f"{sqv:.1f}", nearest_anchor(issue, sqv) or ""] + ([""] if dist_cols else [])
+            table.add_row(*row, style="dim")
+        console.print(table)
+
+
+@app.command()
+@user_errors
+def forecast(
+    arena: Optional[Path] = ARENA_ARG,
+    engine: list[str] = typer.Option(["all"], "--engine", "-e", help="compromise, median, bdm, ... or all (repeatable or comma-separated)."),
+    rounds: Optional[int] = typer.Option(None, "--rounds", min=0, help="Rounds of the dynamic engines (default: each engine's own)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every random stream of the run."),
+    option: list[str] = typer.Option([], "--option", "-O", help="Engine option ENGINE.KEY=VALUE, e.g. bdm.rounds=8 (repeatable)."),
+    draws: int = typer.Option(0, "--draws", min=0, help="Monte Carlo draws over the arena's ranges (0: point forecast only)."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Local worker processes for the draws (Dask LocalCluster when > 1)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://host:8786."),
+    dist: str = typer.Option("triangular", "--dist", help="Distribution on {low, mode, high}: triangular or pert."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/<arena>-<timestamp>/)."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Also write the result JSON to PATH, or - for stdout."),
+    no_report: bool = typer.Option(False, "--no-report", help="Skip report.html."),
+) -> None:
+    """Forecast every issue of an arena with the bargaining engines; write result, manifest and report."""
+    loaded = load_arena(arena)
+    engines = [n for flag in engine for n in flag.split(",") if n.strip()]
+    if dist not in ("triangular", "pert"):
+        raise InputError(f"--dist: expected triangular or pert, got {dist!r}")
+    run = run_forecast(loaded, engines, seed=seed, rounds=rounds, options=parse_option_flags(option))
+    if draws > 0 or scheduler is not None or workers > 1:
+        from tawazun.uncertainty import DEFAULT_DRAWS, progress_bar
+
+        with progress_bar("Monte Carlo draws") as progress:
+            add_distributions(run, draws=draws or DEFAULT_DRAWS, dist=dist, workers=workers,
+                              scheduler=scheduler, progress=progress)
+    payload = to_json(run)
+    to_stdout = json_out == "-"
+    console = Console(stderr=to_stdout)
+    print_tables(run, console)
+
+    folder = out or default_out(loaded.arena.id)
+    extra = {"draws": draws, "dist": dist if draws else None, "workers": workers, "scheduler": scheduler}
+    man = manifest(run, arena, extra)
+    # Everything is rendered first, then written; an error or Ctrl-C before this point leaves no files.
+    report_text = None
+    if not no_report:
+        from tawazun.report.html import render
+
+        report_text = render(run, man)
+    result_text = json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    man_text = json.dumps(man, ensure_ascii=False, indent=2) + "\n"
+    atomic_write_text(folder / "result.json", result_text)
+    if report_text is not None:
+        atomic_write_text(folder / "report.html", report_text)
+    atomic_write_text(folder / "manifest.json", man_text)
+    if json_out:
+        write_json(json_out, payload)
+    console.print(f"[bold]report:[/bold] {folder / 'report.html' if report_text else '(skipped)'}")
+    console.print(f"result: {folder / 'result.json'}  manifest: {folder / 'manifest.json'}")

@@ -142,6 +142,7 @@ class EngineSpec:
     dynamic: bool  # produces a trajectory
     max_dims: int | None  # None: any number of dimensions
     summary: str
+    joint: bool = False  # bargains a space of issues jointly (else issue by issue)
 
     def make_options(self, overrides: dict[str, Any] | None = None) -> Any:
         """Options object from defaults plus string or typed overrides (CLI `-o key=value`)."""
@@ -181,14 +182,27 @@ REGISTRY: dict[str, EngineSpec] = {}
 
 
 def register(
-    name: str, *, options: type, dynamic: bool = False, max_dims: int | None = 1, summary: str = ""
+    name: str,
+    *,
+    options: type,
+    dynamic: bool = False,
+    max_dims: int | None = 1,
+    summary: str = "",
+    joint: bool | None = None,
 ) -> Callable[[Callable[..., EngineResult]], Callable[..., EngineResult]]:
-    """Decorator adding an engine function to the registry."""
+    """Decorator adding an engine function to the registry.
+
+    ``joint`` (default: any engine that accepts more than one dimension) says whether a
+    space of issues is bargained as one multi-dimensional problem. Separable engines
+    (compromise, median) pass ``joint=False`` and are run issue by issue.
+    """
 
     def deco(fn: Callable[..., EngineResult]) -> Callable[..., EngineResult]:
         if name in REGISTRY:
             raise ValueError(f"engine {name!r} registered twice")
-        REGISTRY[name] = EngineSpec(name, fn, options, dynamic, max_dims, summary or (fn.__doc__ or "").strip().splitlines()[0])
+        is_joint = (max_dims != 1) if joint is None else joint
+        doc = summary or (fn.__doc__ or name).strip().splitlines()[0]
+        REGISTRY[name] = EngineSpec(name, fn, options, dynamic, max_dims, doc, is_joint)
         return fn
 
     return deco

@@ -17,7 +17,7 @@ class CompromiseOptions:
     pass
 
 
-@register("compromise", options=CompromiseOptions, max_dims=None,
+@register("compromise", options=CompromiseOptions, max_dims=None, joint=False,
           summary="capability x salience weighted mean")
 def compromise(problem: Problem, options: CompromiseOptions | None = None,
                rng: np.random.Generator | None = None) -> EngineResult:

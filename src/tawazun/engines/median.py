@@ -37,7 +37,7 @@ def weighted_median(x: np.ndarray, w: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.where(cum[..., -1] > 0, out, np.nan)
 
 
-@register("median", options=MedianOptions, max_dims=None,
+@register("median", options=MedianOptions, max_dims=None, joint=False,
           summary="capability x salience weighted median")
 def median(problem: Problem, options: MedianOptions | None = None,
            rng: np.random.Generator | None = None) -> EngineResult:

@@ -1,0 +1,214 @@
+"""Read an arena file: YAML -> line map -> pydantic model -> whole-arena checks.
+
+Every problem found is reported, one line each, as ``file:line: field.path: message``,
+by raising :class:`tawazun.errors.InputError`. Nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from tawazun.arena.checks import check_arena
+from tawazun.arena.model import Actor, Arena, ArenaMeta, Issue, Relation, Source, Space, Stance
+from tawazun.errors import InputError
+
+SHIPPED = {"iraq-2021": "iraq-2021.yaml"}
+DEFAULT_ARENA = "iraq-2021"
+
+LinePath = tuple[str | int, ...]
+
+
+def shipped_path(name: str = DEFAULT_ARENA) -> Path:
+    """Path of an arena shipped inside the package."""
+    return Path(str(resources.files("tawazun") / "data" / SHIPPED[name]))
+
+
+def resolve(arena: str | Path | None) -> Path:
+    """A file path, or the name of a shipped arena, or None for the default arena."""
+    if arena is None:
+        return shipped_path()
+    if str(arena) in SHIPPED and not Path(arena).exists():
+        return shipped_path(str(arena))
+    return Path(arena)
+
+
+def _line_map(node: yaml.Node, path: LinePath, out: dict[LinePath, int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[path + (key,)] = key_node.start_mark.line + 1
+            _line_map(value_node, path + (key,), out)
+            # the value's own line is what people look at for scalar fields
+            if isinstance(value_node, yaml.ScalarNode):
+                out[path + (key,)] = value_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for idx, item in enumerate(node.value):
+            _line_map(item, path + (idx,), out)
+
+
+def _line_for(lines: dict[LinePath, int], path: LinePath) -> int:
+    # Walk up until a path with a known line (missing fields point at their parent).
+    p = tuple(path)
+    while p and p not in lines:
+        p = p[:-1]
+    return lines.get(p, 1)
+
+
+def format_path(path: LinePath) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(document)"
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> LinePath:
+    """Pydantic locations include union-branch tags (e.g. 'float', 'Range'); drop them."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and (part in {"float", "Range", "int", "str", "none", "dict[str,any]"}
+                                      or part.startswith(("function-", "literal["))):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _pydantic_messages(exc: ValidationError) -> list[tuple[LinePath, str]]:
+    """One message per location: union branches produce several errors for one field."""
+    by_path: dict[LinePath, list[str]] = {}
+    for err in exc.errors():
+        path = _clean_loc(tuple(err["loc"]))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (check the spelling)"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        by_path.setdefault(path, [])
+        if msg not in by_path[path]:
+            by_path[path].append(msg)
+    out = []
+    for path, msgs in by_path.items():
+        # A number-or-range field reports both branches; the range message is the informative one.
+        informative = [m for m in msgs if "range must" in m] or msgs
+        out.append((path, informative[0] if len(informative) == 1 else "; ".join(informative)))
+    return out
+
+
+def parse_arena_text(text: str, filename: str = "<arena>") -> Arena:
+    """Parse and validate arena YAML text; raise InputError with every problem."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"{filename}:{line}: (yaml): bad YAML: {problem}") from None
+    if node is None or not isinstance(data, dict):
+        raise InputError(f"{filename}:1: (document): an arena file must be a YAML mapping")
+    lines: dict[LinePath, int] = {}
+    _line_map(node, (), lines)
+
+    def fmt(path: LinePath, msg: str) -> str:
+        return f"{filename}:{_line_for(lines, path)}: {format_path(path)}: {msg}"
+
+    arena, problems, index_maps = _validate(data)
+    if arena is not None:
+        raw_ids = {
+            section: {str(item.get("id")) for item in data.get(section) or [] if isinstance(item, dict)}
+            for section in ("sources", "actors", "issues")
+        }
+        for path, msg in check_arena(arena, known=raw_ids):
+            # a partial arena holds only valid items: map indices back to the file's
+            if len(path) >= 2 and path[0] in index_maps and isinstance(path[1], int):
+                path = (path[0], index_maps[path[0]][path[1]]) + tuple(path[2:])
+            problems.append((path, msg))
+    if problems:
+        raise InputError([fmt(p, m) for p, m in problems])
+    assert arena is not None
+    return arena
+
+
+_SECTIONS = {
+    "sources": Source, "actors": Actor, "issues": Issue, "spaces": Space,
+    "stances": Stance, "relations": Relation,
+}
+
+
+def _validate(
+    data: dict[str, Any],
+) -> tuple[Arena | None, list[tuple[LinePath, str]], dict[str, list[int]]]:
+    """Validate item by item so one bad entry does not hide the problems of the others.
+
+    Returns a (possibly partial) arena built from the valid items for the cross-checks,
+    or None when the document's frame itself is unusable.
+    """
+    try:
+        return Arena.model_validate(data), [], {}
+    except ValidationError as exc:
+        whole = _pydantic_messages(exc)
+    problems: list[tuple[LinePath, str]] = []
+    parts: dict[str, Any] = {}
+    index_maps: dict[str, list[int]] = {}
+    for path, msg in whole:  # errors outside the item lists (frame, arena, format, ...)
+        if not (len(path) >= 2 and path[0] in _SECTIONS and isinstance(path[1], int)):
+            problems.append((path, msg))
+    for section, model in _SECTIONS.items():
+        good = []
+        index_maps[section] = []
+        for idx, item in enumerate(data.get(section) or [] if isinstance(data.get(section), list) else []):
+            try:
+                good.append(model.model_validate(item))
+                index_maps[section].append(idx)
+            except ValidationError as item_exc:
+                problems.extend(((section, idx) + p, m) for p, m in _pydantic_messages(item_exc))
+        parts[section] = good
+    try:
+        meta = ArenaMeta.model_validate(data.get("arena"))
+    except ValidationError:
+        return None, problems, index_maps
+    scen = data.get("scenarios")
+    partial = Arena.model_construct(arena=meta, scenarios=scen if isinstance(scen, dict) else None, **parts)
+    return partial, problems, index_maps
+
+
+def read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not an arena file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def load_arena(arena: str | Path | None = None) -> Arena:
+    """Load and validate an arena by path or shipped name (None: the default arena)."""
+    path = resolve(arena)
+    return parse_arena_text(read_text(path), str(path))
+
+
+def arena_hash(arena: str | Path | None = None) -> str:
+    """sha256 of the arena file's bytes (for run manifests)."""
+    return hashlib.sha256(resolve(arena).read_bytes()).hexdigest()
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Arena.model_json_schema(by_alias=True)
+    schema["$id"] = "https://tawazun.invalid/schema/arena-1.json"
+    schema["title"] = "tawazun arena (format tawazun-arena/1)"
+    return schema

@@ -1,0 +1,1 @@
+"""Reports: self-contained HTML built from a forecast run."""

@@ -1,0 +1,191 @@
+"""The self-contained HTML report: one file, Plotly's JS inlined, no network needed."""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Callable
+
+import plotly.graph_objects as go
+import plotly.io as pio
+import plotly.offline
+
+from tawazun import __version__
+from tawazun.forecast import ForecastRun, nearest_anchor
+from tawazun.report import figures
+
+# Extra report sections (scenarios, sensitivity, ...) register a callable(run) -> html.
+SECTIONS: list[Callable[[ForecastRun], str]] = []
+
+CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI','Noto Naskh Arabic',sans-serif;margin:0 auto;max-width:1100px;padding:1rem 2rem;color:#222}
+h1{margin-bottom:.2rem} .meta{color:#666;font-size:.9rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem} th,td{border:1px solid #ddd;padding:.3rem .6rem;text-align:left}
+th{background:#f4f4f4} td.num{text-align:right;font-variant-numeric:tabular-nums}
+.ar{direction:rtl;unicode-bidi:isolate;font-family:'Noto Naskh Arabic','Amiri',serif}
+section{border-top:2px solid #eee;margin-top:1.5rem;padding-top:.5rem}
+.small{font-size:.85rem;color:#555}
+"""
+
+
+def _fig(fig: go.Figure, div_id: str) -> str:
+    return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id,
+                       config={"displaylogo": False, "responsive": True})
+
+
+def render(run: ForecastRun, manifest: dict[str, Any] | None = None) -> str:
+    """The whole report as one HTML string."""
+    arena = run.arena
+    e = html.escape
+    parts: list[str] = []
+    parts.append(f"<h1>{e(arena.arena.title)}</h1>")
+    parts.append(f"<p class='meta'>arena <code>{e(arena.arena.id)}</code> · as of {arena.arena.as_of} · "
+                 f"seed {run.seed} · tawazun {__version__} · engines {', '.join(map(e, run.engines))}</p>")
+    if arena.arena.description:
+        parts.append(f"<p>{e(arena.arena.description)}</p>")
+
+    # Summary table: each engine's forecast per issue, with nearest labelled point.
+    parts.append("<section><h2>Forecasts</h2><table><tr><th>issue</th><th>status quo</th>")
+    parts.extend(f"<th>{e(n)}</th>" for n in run.engines)
+    parts.append("</tr>")
+    by_issue: dict[str, dict[str, float]] = {}
+    for ur in run.results:
+        for k, issue_id in enumerate(ur.issues):
+            by_issue.setdefault(issue_id, {})[ur.engine] = float(ur.result.forecast[0, k])
+    for issue in arena.issues:
+        sq = issue.status_quo
+        sqv = None if sq is None else (sq if isinstance(sq, (int, float)) else sq.mode)
+        row = [f"<td>{e(issue.title)}</td>",
+               f"<td class='num'>{'' if sqv is None else f'{sqv:g}'}</td>"]
+        for n in run.engines:
+            v = by_issue.get(issue.id, {}).get(n)
+            row.append("<td class='num'>–</td>" if v is None else
+                       f"<td class='num'>{v:.1f} <span class='small'>({e(nearest_anchor(issue, v) or '')})</span></td>")
+        parts.append("<tr>" + "".join(row) + "</tr>")
+    parts.append("</table></section>")
+
+    for i_idx, issue in enumerate(arena.issues):
+        parts.append(f"<section id='issue-{e(issue.id)}'><h2>{e(issue.title)}</h2>")
+        if issue.description:
+            parts.append(f"<p>{e(issue.description)}</p>")
+        if issue.scale.anchors:
+            parts.append("<table><tr><th>value</th><th>label</th><th>meaning</th></tr>")
+            for a in sorted(issue.scale.anchors, key=lambda a: a.value):
+                parts.append(f"<tr><td class='num'>{a.value:g}</td><td>{e(a.label)}</td><td>{e(a.meaning)}</td></tr>")
+            parts.append("</table>")
+        # Actor map from the first single-issue problem on this issue.
+        single = next((ur for ur in run.results if ur.unit == issue.id), None)
+        if single is not None:
+            p = single.problem_point
+            parts.append(_fig(figures.actor_map(arena, issue, single.actors, p.position[0, :, 0],
+                                                p.capability[0], p.salience[0, :, 0]), f"map-{i_idx}"))
+            sq = None if p.status_quo is None else float(p.status_quo[0, 0])
+            outcome = issue.outcome.value if issue.outcome else None
+            parts.append(_fig(figures.forecast_strip(issue, by_issue.get(issue.id, {}), sq, outcome), f"strip-{i_idx}"))
+        parts.append(_distribution_block(run, issue, i_idx))
+        for ur in run.results:
+            if issue.id not in ur.issues:
+                continue
+            if ur.result.trajectory is not None:
+                k = ur.issues.index(issue.id)
+                med = ur.result.diagnostics.get("median")
+                med_line = med[0] if (med is not None and len(ur.issues) == 1 and getattr(med, "ndim", 0) == 2) else None
+                parts.append(_fig(figures.trajectory_figure(issue, ur.engine, ur.actors, ur.result.trajectory[0],
+                                                            dim=k, median=med_line), f"traj-{ur.engine}-{i_idx}"))
+        parts.append(_stance_table(run, issue))
+        parts.append("</section>")
+
+    for section in SECTIONS:
+        block = section(run)
+        if block:
+            parts.append(block)
+
+    parts.append(_actors_table(run))
+    if manifest:
+        parts.append("<section><h2>Manifest</h2><pre class='small'>" + e(_pretty(manifest)) + "</pre></section>")
+    body = "\n".join(parts)
+    plotly_js = plotly.offline.get_plotlyjs()
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{e(arena.arena.title)} — tawazun report</title><style>{CSS}</style>"
+        f"<script type='text/javascript'>{plotly_js}</script></head><body>{body}</body></html>"
+    )
+
+
+def issue_distributions(run: ForecastRun, issue_id: str) -> dict[str, dict[str, Any]]:
+    """engine -> summary on this issue (spaces hold one summary per issue)."""
+    out: dict[str, dict[str, Any]] = {}
+    for ur in run.results:
+        if issue_id not in ur.issues:
+            continue
+        d = run.distributions.get((ur.unit, ur.engine))
+        if d is None:
+            continue
+        label = ur.engine if len(ur.issues) == 1 else f"{ur.engine} (joint)"
+        out[label] = d if len(ur.issues) == 1 else d[issue_id]
+    return out
+
+
+def _distribution_block(run: ForecastRun, issue: Any, i_idx: int) -> str:
+    from tawazun.report.uncertainty_figures import distribution_figure, tornado_figure
+
+    e = html.escape
+    dists = issue_distributions(run, issue.id)
+    parts: list[str] = []
+    if dists:
+        parts.append(f"<h3>Forecast distributions ({run.draws} draws, {e(run.dist or '')} on each range)</h3>")
+        parts.append(_fig(distribution_figure(dists, title=f"Where {issue.title} may land"), f"dist-{i_idx}"))
+        bands = [b["label"] for b in next(iter(dists.values())).get("bands", [])]
+        head = "".join(f"<th>{q}%</th>" for q in ("5", "25", "50", "75", "95"))
+        band_head = "".join(f"<th>P({e(b)})</th>" for b in bands)
+        parts.append(f"<table><tr><th>engine</th><th>mean</th>{head}{band_head}</tr>")
+        for name, d in dists.items():
+            qs = "".join(f"<td class='num'>{d['quantiles'][q]:.1f}</td>" for q in ("5", "25", "50", "75", "95"))
+            bp = "".join(f"<td class='num'>{b['probability']:.0%}</td>" for b in d.get("bands", []))
+            parts.append(f"<tr><td>{e(name)}</td><td class='num'>{d['mean']:.1f}</td>{qs}{bp}</tr>")
+        parts.append("</table>")
+    sens = run.tornado.get(issue.id)
+    if sens and sens["records"]:
+        parts.append(_fig(tornado_figure(sens["records"], title=(
+            f"What moves the {sens['engine']} forecast most (each input from its low to its high)")),
+            f"tornado-{i_idx}"))
+    return "\n".join(parts)
+
+
+def _stance_table(run: ForecastRun, issue: Any) -> str:
+    e = html.escape
+    rows = ["<details><summary>Stances and evidence</summary><table><tr><th>actor</th><th>position</th>"
+            "<th>salience</th><th>capability</th><th>evidence</th></tr>"]
+    arena = run.arena
+
+    def rng(x: Any) -> str:
+        if x is None:
+            return ""
+        if isinstance(x, (int, float)):
+            return f"{x:g}"
+        return f"{x.mode:g} <span class='small'>[{x.low:g}–{x.high:g}]</span>"
+
+    for st in arena.stances:
+        if st.issue != issue.id:
+            continue
+        cap = st.capability if st.capability is not None else arena.actor(st.actor).capability
+        ev = "<br>".join(f"<b>{e(v.source)} {e(v.locator)}</b> {e(v.note)}" for v in st.evidence)
+        rows.append(f"<tr><td>{e(arena.actor(st.actor).names.en)}</td><td class='num'>{rng(st.position)}</td>"
+                    f"<td class='num'>{rng(st.salience)}</td><td class='num'>{rng(cap)}</td><td class='small'>{ev}</td></tr>")
+    rows.append("</table></details>")
+    return "".join(rows)
+
+
+def _actors_table(run: ForecastRun) -> str:
+    e = html.escape
+    rows = ["<section><h2>Actors</h2><table><tr><th>id</th><th>name</th><th>الاسم</th><th>kind</th><th>note</th></tr>"]
+    for a in run.arena.actors:
+        rows.append(f"<tr><td><code>{e(a.id)}</code></td><td>{e(a.names.en)}</td>"
+                    f"<td class='ar' dir='rtl'>{e(a.names.ar or '')}</td><td>{e(a.kind)}</td><td class='small'>{e(a.note)}</td></tr>")
+    rows.append("</table></section>")
+    return "".join(rows)
+
+
+def _pretty(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj, ensure_ascii=False, indent=2)
