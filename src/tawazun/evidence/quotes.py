@@ -1,0 +1,181 @@
+"""Direct quotes and who said them.
+
+A quote is text between «…», “…” (or “…"), or a pair of straight double quotes in the
+same paragraph.  Its speaker comes from a speech verb or attribution phrase
+(قال، أكد، أعلن، صرح، بحسب، نقلا عن، تنقل؛ said, told, according to, quoting …):
+
+* before the quote, in the same sentence: the last speech verb; Arabic verbs look for
+  the speaker after the verb first (``قال بايدن``), English ones before it
+  (``Biden said``), then the other side;
+* otherwise after the quote, in the same sentence (``"…," Biden said`` /
+  ``… كما تنقل ذلك صحيفة نيويورك تايمز``).
+
+Media actors (kind ``media``) are outlets, not speakers: ``told the BBC`` / ``لقناة BBC``
+makes the BBC the outlet.  A media actor is the speaker only when no one else is named
+(the paper speaking for itself).  A quote with no speech verb or attribution is a scare
+quote and is dropped when shorter than :data:`SCARE_MAX_WORDS` words; a longer one is
+kept with ``speaker: None``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from typing import Callable, NamedTuple, Sequence
+
+from tawazun.evidence.gazetteer import Mention
+from tawazun.evidence.normalize import Norm
+
+SCARE_MAX_WORDS = 7
+_PAIRS = {"«": "»", "“": "”\"", "„": "“”", '"': '"'}
+_AR_VERBS = (
+    "قال|قالت|قالوا|يقول|تقول|يقولون|اكد|اكدت|اكدوا|يؤكد|تؤكد|اعلن|اعلنت|يعلن|تعلن|صرح|صرحت|يصرح|"
+    "اضاف|اضافت|يضيف|تضيف|ذكر|ذكرت|يذكر|تذكر|اوضح|اوضحت|يوضح|شدد|شددت|يشدد|حذر|حذرت|يحذر|كتب|كتبت|"
+    "غرد|غردت|تابع|تابعت|اشار|اشارت|قائلا|قائله|مضيفا|مضيفه|مؤكدا|مؤكده|متسائلا|تساءل|هدد|هددت|نفي|نفت|"
+    "ابلغ|ابلغت|بحسب|حسب|وفقا ل|وفق|نقلا عن|نقل عن|نقلت|تنقل|ينقل|نقلت عن|اعتبر|اعتبرت|خاطب|"
+    "اعترف|اعترفت|طالب|طالبت|دعا|دعت"
+)
+_EN_VERBS = (
+    "said|says|say|told|tells|tell|added|adds|stated|states|declared|warned|warns|announced|wrote|writes|"
+    "tweeted|insisted|noted|argued|asked|remarked|explained|claimed|replied|stressed|saying|adding|"
+    "insisting|warning|according to|quoting|quoted|reported|reports|put it|vowed|pledged|admitted|"
+    "acknowledged|conceded|urged|promised|threatened"
+)
+_VERB_RX = re.compile(rf"(?<![\w])(?:[وف]?(?P<ar>{_AR_VERBS})|(?P<en>{_EN_VERBS}))(?![\w])")
+_SENT_END = re.compile(r"[.!?؟\n]")
+
+
+class QuoteHit(NamedTuple):
+    speaker: str | None
+    outlet: str | None
+    text: str
+    start: int
+    end: int
+    paragraph: int
+    nstart: int
+    nend: int
+
+
+def _pairs(t: str) -> list[tuple[int, int]]:
+    """(opener, closer) folded positions; never across a line break."""
+    out: list[tuple[int, int]] = []
+    i, n = 0, len(t)
+    while i < n:
+        ch = t[i]
+        if ch in _PAIRS:
+            closers = _PAIRS[ch]
+            j = i + 1
+            while j < n and t[j] not in closers and t[j] != "\n":
+                j += 1
+            if j < n and t[j] in closers and t[i + 1:j].strip():
+                out.append((i, j))
+                i = j + 1
+                continue
+        i += 1
+    return out
+
+
+def _is_media(kind_of: Callable[[str], str], aid: str) -> bool:
+    return kind_of(aid) == "media"
+
+
+def find_quotes(norm: Norm, mentions: Sequence[Mention], kind_of: Callable[[str], str]) -> list[QuoteHit]:
+    t = norm.text
+    pairs = _pairs(t)
+    starts = [m.nstart for m in mentions]
+    out: list[QuoteHit] = []
+    prev_close = -1
+    for k, (o, c) in enumerate(pairs):
+        inner_s, inner_e = o + 1, c
+        while inner_s < inner_e and t[inner_s].isspace():
+            inner_s += 1
+        while inner_e > inner_s and t[inner_e - 1].isspace():
+            inner_e -= 1
+        words = len(t[inner_s:inner_e].split())
+        # before-window: same sentence, after the previous quote
+        ws = max(prev_close + 1, 0)
+        for m in _SENT_END.finditer(t, ws, o):
+            ws = m.end()
+        next_open = pairs[k + 1][0] if k + 1 < len(pairs) else len(t)
+        m_end = _SENT_END.search(t, c + 1, next_open)
+        we = m_end.start() if m_end else next_open
+        speaker, outlet, attributed = _attribute(t, mentions, kind_of, ws, o, c + 1, we, words, starts)
+        if attributed and speaker is None:
+            speaker = _previous_subject(t, mentions, kind_of, ws)
+        prev_close = c
+        if not attributed and words < SCARE_MAX_WORDS:
+            continue
+        os_, oe = norm.span(inner_s, inner_e)
+        out.append(QuoteHit(speaker, outlet, norm.original[os_:oe], os_, oe,
+                            norm.original.count("\n", 0, os_) + 1, inner_s, inner_e))
+    return out
+
+
+def _attribute(t: str, mentions: Sequence[Mention], kind_of: Callable[[str], str],
+               bs: int, be: int, as_: int, ae: int, words: int,
+               starts: list[int] | None = None) -> tuple[str | None, str | None, bool]:
+    """(speaker, outlet, attributed?) from the windows before [bs, be) and after [as_, ae)."""
+    starts = [m.nstart for m in mentions] if starts is None else starts
+    before = [m for m in mentions[bisect.bisect_left(starts, bs):bisect.bisect_left(starts, be)] if m.nend <= be]
+    after = [m for m in mentions[bisect.bisect_left(starts, as_):bisect.bisect_left(starts, ae)] if m.nend <= ae]
+    verbs = list(_VERB_RX.finditer(t, bs, be))
+    if verbs:
+        v = verbs[-1]
+        if words >= SCARE_MAX_WORDS or be - v.end() <= 80:
+            is_ar = v.group("ar") is not None
+            after_v = [m for m in before if m.nstart >= v.end()]
+            before_v = [m for m in before if m.nend <= v.start()]
+            media = [m for m in after_v if _is_media(kind_of, m.id)] or \
+                    [m for m in before_v if _is_media(kind_of, m.id)]
+            people_after = [m for m in after_v if not _is_media(kind_of, m.id)]
+            people_before = [m for m in before_v if not _is_media(kind_of, m.id)]
+            first_after = people_after[0].id if people_after else None
+            last_before = people_before[-1].id if people_before else None
+            speaker = (first_after or last_before) if is_ar else (last_before or first_after)
+            outlet = media[0].id if media else None
+            # a verb-initial sentence may end the sentence-window before the verb's subject
+            if speaker is None and outlet:
+                speaker = outlet
+            if speaker is None and after:
+                sp, ol = _after_attribution(t, after, kind_of, as_, ae)
+                speaker, outlet = sp, outlet or ol
+            return speaker, outlet, True
+    # after the quote: ", Biden said." / "، كما تنقل ذلك صحيفة نيويورك تايمز"
+    head = t[as_:ae]
+    m = _VERB_RX.search(head)
+    if m and m.start() <= 40:
+        sp, ol = _after_attribution(t, after, kind_of, as_, ae, as_ + m.start(), as_ + m.end())
+        return sp, ol, True
+    return None, None, False
+
+
+def _after_attribution(t: str, after: Sequence[Mention], kind_of: Callable[[str], str],
+                       as_: int, ae: int, vs: int | None = None, ve: int | None = None
+                       ) -> tuple[str | None, str | None]:
+    if vs is None:
+        m = _VERB_RX.search(t, as_, ae)
+        if not m:
+            return None, None
+        vs, ve = m.start(), m.end()
+    near = [m for m in after if m.nstart < ve + 80]
+    people = [m for m in near if not _is_media(kind_of, m.id)]
+    media = [m for m in near if _is_media(kind_of, m.id)]
+    pre = [m for m in people if m.nend <= vs]
+    post = [m for m in people if m.nstart >= ve]
+    speaker = pre[-1].id if pre else (post[0].id if post else None)
+    outlet = media[0].id if media else None
+    if speaker is None:
+        speaker = outlet
+    return speaker, outlet
+
+
+def _previous_subject(t: str, mentions: Sequence[Mention], kind_of: Callable[[str], str], ws: int) -> str | None:
+    """For "…," he said: the first non-media actor of the previous sentence, same paragraph."""
+    line_start = t.rfind("\n", 0, ws) + 1
+    ps = line_start
+    for m in _SENT_END.finditer(t, line_start, max(line_start, ws - 1)):
+        ps = m.end()
+    for m in mentions:
+        if ps <= m.nstart < ws and kind_of(m.id) != "media":
+            return m.id
+    return None

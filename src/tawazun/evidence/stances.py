@@ -1,0 +1,269 @@
+"""Stance cues: an actor, an issue and a direction (support/oppose) from cue phrases.
+
+The lexicon is ``data/stances.yaml``: for each issue, regular expressions over folded
+text with a direction.  For every cue found:
+
+* negation — a negator (لا لم لن ليس غير عدم …; not, never, no, n't …) among the three
+  words before the cue, in the same clause, flips the direction;
+* actor — inside a direct quote: the nearest actor named earlier in the quote, else the
+  quote's speaker; elsewhere: the nearest non-media actor named before the cue in the
+  same sentence, plus actors coordinated with it (``X و Y``, ``X, along with many Y``);
+  failing that, an actor named right after the cue's first word (Arabic verb-subject
+  order: ``تؤيد واشنطن إجراء الانتخابات``).
+
+``start``/``end`` of a stance are the sentence's span in the original text; ``surface`` is
+the cue phrase (with its negator when there is one).
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import os
+import re
+from typing import Any, Callable, NamedTuple, Sequence
+
+from tawazun.evidence.gazetteer import Mention
+from tawazun.evidence.normalize import Norm
+from tawazun.evidence.quotes import _VERB_RX, QuoteHit
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "stances.yaml")
+_SENT = re.compile(r"[.!?؟;\n]")
+_CLAUSE = re.compile(r"[,،;:؛—–\-]\s")
+_COORD = re.compile(
+    r"^[\s،,]*(?:و|and|الي جانب|along with|as well as|together with|كذلك|وكذلك|ومعها|مع)?[\s،,]*"
+    r"(?:(?:العديد من|عدد من|many|several|some|بعض|كبار|senior|its|their|the|of)\s*)*$"
+)
+
+
+class Cue(NamedTuple):
+    issue: str
+    direction: str
+    rx: re.Pattern
+
+
+class Lexicon:
+    """Issues, their cue regexes and gates, and the negators."""
+
+    def __init__(self, issues: list[dict[str, Any]], cues: list[Cue], negators: set[str],
+                 gates: dict[str, re.Pattern] | None = None):
+        self.issues = issues
+        self.cues = cues
+        self.negators = negators
+        self.gates = gates
+
+    @classmethod
+    @functools.lru_cache(maxsize=1)
+    def default(cls) -> "Lexicon":
+        """The shipped lexicon (its parsed YAML is cached on disk as JSON)."""
+        import json
+        import zlib
+
+        from tawazun.evidence.gazetteer import _cache_dir, _read_bytes, _write_cache, _yaml_load
+
+        raw = _read_bytes(DATA)
+        cache = os.path.join(_cache_dir(), f"stances-{zlib.crc32(raw):08x}.json")
+        try:
+            with open(cache, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError):
+            data = _yaml_load(raw.decode("utf-8"))
+            _write_cache(cache, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Lexicon":
+        macros = {k: str(v) for k, v in (data.get("macros") or {}).items()}
+        cues: list[Cue] = []
+        issues = []
+        for issue in data["issues"]:
+            issues.append({k: v for k, v in issue.items() if k != "cues"})
+            for c in issue.get("cues") or []:
+                pat = str(c["rx"])
+                for k, v in macros.items():
+                    pat = pat.replace("{" + k + "}", v)
+                cues.append(Cue(str(issue["id"]), str(c["dir"]), re.compile(rf"(?<![\w])(?:{pat})(?![\w])")))
+        neg = {str(w) for lang in ("ar", "en") for w in (data.get("negators") or {}).get(lang, [])}
+        gates = {str(i["id"]): re.compile(str(i["gate"])) for i in data["issues"] if i.get("gate")}
+        return cls(issues, cues, neg, gates)
+
+    def issue(self, iid: str) -> dict[str, Any] | None:
+        return next((i for i in self.issues if i["id"] == iid), None)
+
+
+class StanceHit(NamedTuple):
+    actor: str
+    issue: str
+    direction: str
+    surface: str  # the cue (original text)
+    start: int  # sentence span (original)
+    end: int
+    cue_start: int
+    cue_end: int
+    paragraph: int
+
+
+def _negated(t: str, lo: int, cue_s: int, negators: set[str]) -> tuple[bool, int]:
+    """Is there a negator among the three words before the cue (same clause)? And where."""
+    seg_start = lo
+    for m in _CLAUSE.finditer(t, lo, cue_s):
+        seg_start = m.end()
+    words = list(re.finditer(r"[\w'’]+", t[seg_start:cue_s]))[-3:]
+    for w in reversed(words):
+        tok = w.group()
+        cands = {tok}
+        if len(tok) > 2 and tok[0] in "وف":
+            cands.add(tok[1:])
+        if len(tok) > 3 and tok[0] in "وف" and tok[1] == "ب":
+            cands.add(tok[2:])
+        if tok.endswith(("n't", "n’t")):
+            return True, seg_start + w.start()
+        if cands & negators:
+            return True, seg_start + w.start()
+    return False, cue_s
+
+
+def find_stances(norm: Norm, mentions: Sequence[Mention], quotes: Sequence[QuoteHit],
+                 kind_of: Callable[[str], str], lexicon: Lexicon | None = None) -> list[StanceHit]:
+    lex = lexicon or Lexicon.default()
+    t = norm.text
+    bounds = [0] + [m.end() for m in _SENT.finditer(t)] + [len(t)]
+    found: list[tuple[int, int, Cue]] = []
+    # sentences each issue's gate opens (all sentences for an issue without a gate)
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for issue in {c.issue for c in lex.cues}:
+        gate = (lex.gates or {}).get(issue)
+        if gate is None:
+            spans[issue] = [(0, len(t))]
+            continue
+        ks = sorted({bisect.bisect_right(bounds, g.start()) - 1 for g in gate.finditer(t)})
+        spans[issue] = [(bounds[k], bounds[min(k + 1, len(bounds) - 1)]) for k in ks]
+    for cue in lex.cues:
+        for lo, hi in spans[cue.issue]:
+            for m in cue.rx.finditer(t, lo, hi):
+                found.append((m.start(), m.end(), cue))
+    # leftmost-longest per issue
+    found.sort(key=lambda f: (f[2].issue, f[0], -(f[1] - f[0])))
+    kept: list[tuple[int, int, Cue]] = []
+    last: dict[str, int] = {}
+    for s, e, cue in found:
+        if s < last.get(cue.issue, -1):
+            continue
+        kept.append((s, e, cue))
+        last[cue.issue] = e
+    kept.sort(key=lambda f: f[0])
+    # mentions inside another cue (its object) or inside an English relative clause
+    # (", who leads X,") are not subjects
+    hidden = [(s, e) for s, e, _ in kept] + [(m.start(), m.end()) for m in _RELATIVE.finditer(t)]
+    people = [m for m in mentions if kind_of(m.id) != "media"]
+    starts = [m.nstart for m in people]
+    mask = bytearray(len(t) + 1)
+    for hs, he in hidden:
+        mask[hs:he] = b"\x01" * (he - hs)
+    out: list[StanceHit] = []
+    for s, e, cue in kept:
+        k = bisect.bisect_right(bounds, s) - 1
+        ss, se = bounds[k], bounds[min(k + 1, len(bounds) - 1)]
+        while ss < se and t[ss].isspace():
+            ss += 1
+        neg, cs = _negated(t, ss, s, lex.negators)
+        direction = cue.direction
+        if neg:
+            direction = "oppose" if direction == "support" else "support"
+        actors = _actors_for(t, people, starts, quotes, ss, s, e, mask)
+        if not actors:
+            continue
+        sent_os, sent_oe = norm.span(ss, se)
+        # leave the sentence's closing punctuation out of the span
+        while sent_oe > sent_os and norm.original[sent_oe - 1] in ".!?؟;\n ":
+            sent_oe -= 1
+        cos, coe = norm.span(cs, e)
+        para = norm.original.count("\n", 0, cos) + 1
+        for aid in actors:
+            out.append(StanceHit(aid, cue.issue, direction, norm.original[cos:coe], sent_os, sent_oe,
+                                 cos, coe, para))
+    return out
+
+
+def _actors_for(t: str, people: Sequence[Mention], starts: list[int], quotes: Sequence[QuoteHit],
+                ss: int, cs: int, ce: int, mask: bytearray | None = None) -> list[str]:
+    """Who holds the cue at folded [cs, ce) in the sentence starting at ``ss``.
+
+    ``mask`` marks folded positions inside cues and relative clauses: a mention there is
+    an object or an aside, not a subject (only mentions before ``cs`` are looked at, so
+    the cue's own span never hides anything that matters)."""
+    q = next((q for q in quotes if q.nstart <= cs < q.nend), None)
+    lo = q.nstart if q else ss
+    # verb-subject order: an actor right after the cue's first word, when that word is a verb
+    first = re.match(r"\S+\s+", t[cs:ce])
+    if first and re.match(r"[وف]?[يت]\S{2,}\s", first.group()):
+        pos = cs + first.end()
+        j = bisect.bisect_left(starts, pos - 3)
+        if j < len(people) and people[j].nstart <= pos and people[j].nend < ce:
+            return [people[j].id]
+
+    def hid(m: Mention) -> bool:
+        return mask is not None and mask[m.nstart] == 1 and mask[m.nend - 1] == 1
+
+    if q is None:
+        lo_i, hi_i = bisect.bisect_left(starts, ss), bisect.bisect_left(starts, cs)
+        rep = _reporter(t, people[lo_i:hi_i], ss, cs, hid)
+        if rep:
+            return [rep]
+    i = bisect.bisect_left(starts, cs) - 1
+    chain: list[Mention] = []
+    while i >= 0 and people[i].nstart >= lo:
+        m = people[i]
+        if m.nend > cs or _locative(t, m.nstart) or hid(m):
+            i -= 1
+            continue
+        if not chain:
+            chain.append(m)
+        elif _COORD.match(t[m.nend:chain[-1].nstart]):
+            chain.append(m)
+        else:
+            break
+        i -= 1
+    if chain:
+        seen: list[str] = []
+        for m in reversed(chain):
+            if m.id not in seen:
+                seen.append(m.id)
+        return seen
+    if q is not None and q.speaker:
+        return [q.speaker]
+    return []
+
+
+_LOCATIVES = {"في", "in", "at", "inside", "داخل", "الي", "to", "into", "across", "throughout", "عبر"}
+
+
+def _locative(t: str, pos: int) -> bool:
+    """Is the mention at folded ``pos`` a place (after في / in / at …)?"""
+    before = t[max(0, pos - 12):pos].split()
+    return bool(before) and before[-1] in _LOCATIVES and t[pos - 1:pos].isspace()
+
+
+_RELATIVE = re.compile(r",\s*(?:who|which|whose|where|an?)\s[^,.;]*,")
+_COMPLEMENTIZER = re.compile(r"(?<![\w])(?:ان|بان|وان|that)(?![\w])")
+
+
+def _reporter(t: str, people: Sequence[Mention], ss: int, cs: int, hid: Callable[[Mention], bool]) -> str | None:
+    """In "X said that <clause with the cue>" where the clause names no actor before the
+    cue, X holds the stance (أكد الكاظمي أن حكومته ماضية في إجراء الانتخابات)."""
+    verbs = list(_VERB_RX.finditer(t, ss, cs))
+    for v in reversed(verbs):
+        comp = _COMPLEMENTIZER.search(t, v.end(), cs)
+        if not comp:
+            continue
+        if any(comp.end() <= m.nstart and m.nend <= cs and not hid(m) for m in people):
+            return None
+        if v.group("ar") is not None:
+            after = [m for m in people if v.end() <= m.nstart and m.nend <= comp.start() and not hid(m)]
+            if after:
+                return after[0].id
+        before = [m for m in people if ss <= m.nstart and m.nend <= v.start() and not hid(m)]
+        if before:
+            return before[-1].id
+        return None
+    return None
