@@ -23,6 +23,9 @@ DEFAULT_ARENA = "iraq-2021"
 
 LinePath = tuple[str | int, ...]
 
+# libyaml's safe loader is ~10x faster and reports the same marks; pure Python otherwise.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def shipped_path(name: str = DEFAULT_ARENA) -> Path:
     """Path of an arena shipped inside the package."""
@@ -106,8 +109,8 @@ def _pydantic_messages(exc: ValidationError) -> list[tuple[LinePath, str]]:
 def parse_arena_text(text: str, filename: str = "<arena>") -> Arena:
     """Parse and validate arena YAML text; raise InputError with every problem."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1

@@ -1,0 +1,218 @@
+"""Forecast runs of the web app: a SQLite table and a background worker thread.
+
+A run snapshots the arena text when it is submitted, so editing the arena while a run
+is queued or running changes nothing about that run. One run is computed at a time
+(queued runs wait); the numbers come from the same :func:`tawazun.forecast.run_forecast`
+and :func:`tawazun.forecast.add_distributions` as the CLI's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import sqlite3
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import plotly.offline
+
+from tawazun import __version__
+from tawazun.errors import InputError
+from tawazun.web.workspace import parse_cached
+
+log = logging.getLogger("tawazun.web")
+
+MAX_DRAWS = 20_000
+PLOTLY_URL = "/static/plotly.min.js"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    arena TEXT NOT NULL,
+    engines TEXT NOT NULL,
+    draws INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    phase TEXT NOT NULL DEFAULT '',
+    progress REAL NOT NULL DEFAULT 0,
+    error TEXT,
+    created TEXT NOT NULL,
+    finished TEXT,
+    arena_sha256 TEXT,
+    arena_text TEXT,
+    result TEXT,
+    manifest TEXT,
+    report TEXT
+)
+"""
+
+LIST_COLUMNS = "id, arena, engines, draws, seed, status, phase, progress, error, created, finished"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _row(row: sqlite3.Row | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    out = dict(row)
+    out["engines"] = json.loads(out["engines"])
+    for key in ("result", "manifest"):
+        if out.get(key) is not None:
+            out[key] = json.loads(out[key])
+    return out
+
+
+class RunStore:
+    """Thin wrapper over runs.sqlite; a connection per call (safe across threads)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        with self._connect() as con:
+            con.execute(SCHEMA)
+            # A server stopped mid-run leaves rows that will never finish.
+            con.execute("UPDATE runs SET status='failed', error='interrupted: the server stopped during the run', "
+                        "finished=? WHERE status IN ('queued', 'running')", (_now(),))
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=30)
+        con.row_factory = sqlite3.Row
+        return con
+
+    def create(self, arena: str, engines: list[str], draws: int, seed: int, sha: str, text: str) -> int:
+        with self._lock, self._connect() as con:
+            cur = con.execute(
+                "INSERT INTO runs (arena, engines, draws, seed, status, phase, created, arena_sha256, arena_text) "
+                "VALUES (?, ?, ?, ?, 'queued', 'waiting for the worker', ?, ?, ?)",
+                (arena, json.dumps(engines), draws, seed, _now(), sha, text))
+            return int(cur.lastrowid)
+
+    def update(self, run_id: int, **fields: Any) -> None:
+        for key in ("result", "manifest"):
+            if key in fields and not isinstance(fields[key], str):
+                fields[key] = json.dumps(fields[key], ensure_ascii=False, allow_nan=False)
+        cols = ", ".join(f"{k}=?" for k in fields)
+        with self._lock, self._connect() as con:
+            con.execute(f"UPDATE runs SET {cols} WHERE id=?", (*fields.values(), run_id))
+
+    def get(self, run_id: int, *, full: bool = True) -> dict[str, Any] | None:
+        cols = "*" if full else LIST_COLUMNS
+        with self._connect() as con:
+            row = con.execute(f"SELECT {cols} FROM runs WHERE id=?", (run_id,)).fetchone()
+        return _row(row)
+
+    def result(self, run_id: int) -> dict[str, Any] | None:
+        """Only the result document (no report HTML): for listings."""
+        with self._connect() as con:
+            row = con.execute("SELECT result FROM runs WHERE id=?", (run_id,)).fetchone()
+        return None if row is None or row["result"] is None else json.loads(row["result"])
+
+    def report(self, run_id: int) -> str | None:
+        with self._connect() as con:
+            row = con.execute("SELECT report FROM runs WHERE id=?", (run_id,)).fetchone()
+        return None if row is None else row["report"]
+
+    def list(self, limit: int = 200) -> list[dict[str, Any]]:
+        with self._connect() as con:
+            rows = con.execute(f"SELECT {LIST_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [_row(r) for r in rows]  # type: ignore[misc]
+
+
+def slim_report(report_html: str) -> str:
+    """The report with Plotly's inlined JS swapped for the app's local copy (saves ~4.5 MB a run)."""
+    js = plotly.offline.get_plotlyjs()
+    tag = f"<script type='text/javascript'>{js}</script>"
+    return report_html.replace(tag, f"<script src='{PLOTLY_URL}'></script>", 1)
+
+
+def standalone_report(report_html: str) -> str:
+    """Inverse of :func:`slim_report`: a single file that works offline."""
+    js = plotly.offline.get_plotlyjs()
+    return report_html.replace(f"<script src='{PLOTLY_URL}'></script>",
+                               f"<script type='text/javascript'>{js}</script>", 1)
+
+
+class RunManager:
+    """Submits runs to one background worker thread and records them in the store."""
+
+    def __init__(self, store: RunStore, workspace_root: Path):
+        self.store = store
+        self.root = workspace_root
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tawazun-run")
+
+    def submit(self, name: str, arena_text: str, display: str, engines: list[str] | str,
+               draws: int, seed: int) -> int:
+        """Validate the request now (InputError on any problem), then queue the run."""
+        from tawazun.forecast import resolve_engines
+
+        arena = parse_cached(arena_text, display)
+        names = resolve_engines(engines)
+        if not names:
+            raise InputError("engines: choose at least one engine")
+        if not (0 <= draws <= MAX_DRAWS):
+            raise InputError(f"draws: must be between 0 and {MAX_DRAWS}, got {draws}")
+        if not (0 <= seed < 2**32):
+            raise InputError(f"seed: must be between 0 and {2**32 - 1}, got {seed}")
+        sha = hashlib.sha256(arena_text.encode("utf-8")).hexdigest()
+        run_id = self.store.create(name, names, draws, seed, sha, arena_text)
+        self._pool.submit(self._work, run_id, name, arena, display, sha, names, draws, seed)
+        return run_id
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _work(self, run_id: int, name: str, arena: Any, display: str, sha: str,
+              engines: list[str], draws: int, seed: int) -> None:
+        from tawazun.forecast import add_distributions, run_forecast, to_json
+        from tawazun.report.html import render
+
+        store = self.store
+        try:
+            store.update(run_id, status="running", phase="point forecasts", progress=0.02)
+            run = run_forecast(arena, engines, seed=seed)
+            if draws > 0:
+                last = [0.0]
+
+                def progress(done: int, total: int) -> None:
+                    frac = 0.05 + 0.75 * done / max(total, 1)
+                    if frac - last[0] >= 0.02 or done >= total:
+                        last[0] = frac
+                        store.update(run_id, phase=f"Monte Carlo draws ({done}/{total})", progress=frac)
+
+                store.update(run_id, phase="Monte Carlo draws", progress=0.05)
+                add_distributions(run, draws=draws, progress=progress, tornado=False)
+                store.update(run_id, phase="sensitivity (one input at a time)", progress=0.82)
+                from tawazun.forecast import add_tornado
+
+                add_tornado(run)
+            store.update(run_id, phase="report", progress=0.9)
+            doc = to_json(run)
+            manifest = {
+                "tawazun_version": __version__,
+                "created": run.created,
+                "arena": {"id": arena.arena.id, "path": str(self.root / display), "sha256": sha},
+                "engines": run.engines,
+                "options": run.options,
+                "seed": seed,
+                "draws": draws,
+                "dist": "triangular" if draws else None,
+                "command": f"tawazun serve (web run {run_id})",
+                "python": sys.version.split()[0],
+            }
+            report = slim_report(render(run, manifest))
+            json.dumps(doc, allow_nan=False)  # fail here, not half-way through the update
+            store.update(run_id, status="done", phase="done", progress=1.0, finished=_now(),
+                         result=doc, manifest=manifest, report=report)
+        except InputError as exc:
+            store.update(run_id, status="failed", phase="failed", error="\n".join(exc.lines), finished=_now())
+        except Exception as exc:  # noqa: BLE001 - the user sees a message, the log the traceback
+            log.exception("run %s failed", run_id)
+            store.update(run_id, status="failed", phase="failed", finished=_now(),
+                         error=f"the run failed: {type(exc).__name__}: {exc}"[:500])
