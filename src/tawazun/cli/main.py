@@ -20,6 +20,7 @@ app.add_typer(export_app, name="export")
 from tawazun.cli import arena_cmds as _arena_cmds  # noqa: E402,F401
 from tawazun.cli import extract_cmds as _extract_cmds  # noqa: E402,F401
 from tawazun.cli import backtest_cmds as _backtest_cmds  # noqa: E402,F401
+from tawazun.cli import sensitivity_cmds as _sensitivity_cmds  # noqa: E402,F401
 from tawazun.cli import web_cmds as _web_cmds  # noqa: E402,F401
 from tawazun.cli import ktab_cmds as _ktab_cmds  # noqa: E402,F401
 
