@@ -172,3 +172,18 @@ def test_percent_salience_is_rescaled_and_capability_override_applies():
     assert rp.salience[1, :, 0].tolist() == [0.5, 1.0, 0.8]
     assert rp.capability[:, 2].tolist() == [2, 2, 2]  # stance override beats actor default
     assert rp.capability[:, 1].tolist() == [1, 2, 3]
+
+
+def test_arena_doc_explains_every_stance():
+    """docs/arenas/iraq-2021.md has a row per stance with the file's mode values."""
+    from conftest import ROOT
+    from tawazun.arena.model import triplet
+
+    doc = (ROOT / "docs" / "arenas" / "iraq-2021.md").read_text(encoding="utf-8")
+    arena = load_arena()
+    sections = doc.split("### Stances on `")[1:]
+    by_issue = {s.split("`", 1)[0]: s for s in sections}
+    for st in arena.stances:
+        text = by_issue[st.issue]
+        row = f"| {st.actor} | {triplet(st.position)[1]:g} ["
+        assert row in text, f"docs/arenas/iraq-2021.md lacks or disagrees on {st.actor} / {st.issue}"

@@ -138,10 +138,14 @@ def _distribution_block(run: ForecastRun, issue: Any, i_idx: int) -> str:
         head = "".join(f"<th>{q}%</th>" for q in ("5", "25", "50", "75", "95"))
         band_head = "".join(f"<th>P({e(b)})</th>" for b in bands)
         parts.append(f"<table><tr><th>engine</th><th>mean</th>{head}{band_head}</tr>")
+        def num(v: Any) -> str:
+            return "–" if v is None else f"{v:.1f}"
+
         for name, d in dists.items():
-            qs = "".join(f"<td class='num'>{d['quantiles'][q]:.1f}</td>" for q in ("5", "25", "50", "75", "95"))
+            qs = "".join(f"<td class='num'>{num(d['quantiles'].get(q))}</td>" for q in ("5", "25", "50", "75", "95"))
             bp = "".join(f"<td class='num'>{b['probability']:.0%}</td>" for b in d.get("bands", []))
-            parts.append(f"<tr><td>{e(name)}</td><td class='num'>{d['mean']:.1f}</td>{qs}{bp}</tr>")
+            invalid = f" <span class='small'>({d['invalid']} invalid draws)</span>" if d.get("invalid") else ""
+            parts.append(f"<tr><td>{e(name)}{invalid}</td><td class='num'>{num(d.get('mean'))}</td>{qs}{bp}</tr>")
         parts.append("</table>")
     sens = run.tornado.get(issue.id)
     if sens and sens["records"]:
