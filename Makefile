@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/tawazun forecast --out runs/demo
+	$(BIN)/tawazun forecast
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -51,9 +51,10 @@ def test_schema_command_matches_library(tmp_path: Path):
 
 
 def test_forecast_shipped_arena_json_stdout(tmp_path: Path):
-    res = run("forecast", "--json", "-", "--out", str(tmp_path / "r"), "--no-report")
+    res = run("forecast", "--json", "-", "--out", str(tmp_path / "r"), "--no-report", "--draws", "200")
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
+    assert doc["draws"] == 200 and doc["dist"] == "triangular"
     assert doc["arena"] == "iraq-2021" and doc["seed"] == 0 and doc["version"]
     pairs = {(r["issue"], r["engine"]) for r in doc["results"]}
     for issue in ("us-presence", "elections", "vienna-missiles"):
@@ -65,13 +66,21 @@ def test_forecast_shipped_arena_json_stdout(tmp_path: Path):
             assert r["trajectory"][0]["turn"] == 0 and "us-gov" in r["trajectory"][0]["positions"]
         if r["engine"] in ("compromise", "median"):
             assert "trajectory" not in r
+        # every result carries its distribution; one summary per issue for a joint space
+        dists = [r["distribution"]] if "issues" not in r else [r["distribution"][i] for i in r["issues"]]
+        for d in dists:
+            q = d["quantiles"]
+            assert q["5"] <= q["50"] <= q["95"]
+            assert sum(b["probability"] for b in d["bands"]) == pytest.approx(1.0)
+    tornado = [r for r in doc["results"] if r["issue"] == "us-presence" and "tornado" in r]
+    assert tornado and tornado[0]["tornado"][0]["swing"] >= tornado[0]["tornado"][-1]["swing"]
     assert json.loads((tmp_path / "r" / "result.json").read_text()) == doc
 
 
 def test_forecast_writes_report_and_manifest(tiny_arena_path: Path, tmp_path: Path):
     out = tmp_path / "run"
     res = run("forecast", str(tiny_arena_path), "--out", str(out), "--seed", "42", "-e", "compromise,median,bdm",
-              "--rounds", "3")
+              "--rounds", "3", "--draws", "100")
     assert res.exit_code == 0, res.output
     assert "Issue X" in res.stdout and "status quo" in res.stdout
     manifest = json.loads((out / "manifest.json").read_text())
@@ -79,6 +88,7 @@ def test_forecast_writes_report_and_manifest(tiny_arena_path: Path, tmp_path: Pa
     assert manifest["options"]["bdm"]["rounds"] == 3
     html = (out / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "Actor map" in html
+    assert "Forecast distributions (100 draws" in html and "BDM positions round by round" in html
     # self-contained: no external script, stylesheet or image is referenced
     assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["']?(https?:)?//""", html)
     assert "Plotly" in html
@@ -91,8 +101,8 @@ def test_forecast_writes_report_and_manifest(tiny_arena_path: Path, tmp_path: Pa
 
 
 def test_same_seed_same_numbers(tiny_arena_path: Path, tmp_path: Path):
-    a = run("forecast", str(tiny_arena_path), "--json", "-", "--out", str(tmp_path / "a"), "--no-report")
-    b = run("forecast", str(tiny_arena_path), "--json", "-", "--out", str(tmp_path / "b"), "--no-report")
+    a = run("forecast", str(tiny_arena_path), "--json", "-", "--out", str(tmp_path / "a"), "--no-report", "--draws", "300")
+    b = run("forecast", str(tiny_arena_path), "--json", "-", "--out", str(tmp_path / "b"), "--no-report", "--draws", "300")
     assert json.loads(a.stdout)["results"] == json.loads(b.stdout)["results"]
 
 
@@ -101,6 +111,9 @@ def test_same_seed_same_numbers(tiny_arena_path: Path, tmp_path: Path):
     (["-O", "bdm.colour=red", "-e", "bdm"], "no option 'colour'"),
     (["-O", "nonsense"], "expected ENGINE.KEY=VALUE"),
     (["--dist", "normal"], "expected triangular or pert"),
+    (["--scheduler", "not-an-address"], "not a scheduler address"),
+    (["--scheduler", "tcp://127.0.0.1:1"], "cannot reach tcp://127.0.0.1:1"),
+    (["--draws", "0", "--workers", "2"], "give --draws N > 0"),
 ])
 def test_forecast_bad_options_exit_2_and_write_nothing(tiny_arena_path: Path, tmp_path: Path, args, needle):
     out = tmp_path / "never"
@@ -113,7 +126,7 @@ def test_bad_arena_writes_nothing(tmp_path: Path, tiny_arena_path: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(tiny_arena_path.read_text().replace("kind: militia", "kind: wizard"), encoding="utf-8")
     out = tmp_path / "never"
-    res = run("forecast", str(bad), "--out", str(out))
+    res = run("forecast", str(bad), "--out", str(out), "--draws", "0")
     assert res.exit_code == 2 and "actors[2].kind" in res.stderr
     assert not out.exists()
 

@@ -17,6 +17,7 @@ from tawazun.arena import arena_hash, json_schema, load_arena, resolve
 from tawazun.cli.common import atomic_write_text, user_errors, write_json
 from tawazun.cli.main import app
 from tawazun.errors import InputError
+from tawazun.uncertainty.ensemble import DEFAULT_DRAWS
 from tawazun.forecast import (
     ForecastRun,
     add_distributions,
@@ -105,7 +106,7 @@ def forecast(
     rounds: Optional[int] = typer.Option(None, "--rounds", min=0, help="Rounds of the dynamic engines (default: each engine's own)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random stream of the run."),
     option: list[str] = typer.Option([], "--option", "-O", help="Engine option ENGINE.KEY=VALUE, e.g. bdm.rounds=8 (repeatable)."),
-    draws: int = typer.Option(0, "--draws", min=0, help="Monte Carlo draws over the arena's ranges (0: point forecast only)."),
+    draws: int = typer.Option(DEFAULT_DRAWS, "--draws", min=0, help="Monte Carlo draws over the arena's ranges (0: point forecasts only)."),
     workers: int = typer.Option(1, "--workers", min=1, help="Local worker processes for the draws (Dask LocalCluster when > 1)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://host:8786."),
     dist: str = typer.Option("triangular", "--dist", help="Distribution on {low, mode, high}: triangular or pert."),
@@ -119,12 +120,14 @@ def forecast(
     if dist not in ("triangular", "pert"):
         raise InputError(f"--dist: expected triangular or pert, got {dist!r}")
     run = run_forecast(loaded, engines, seed=seed, rounds=rounds, options=parse_option_flags(option))
-    if draws > 0 or scheduler is not None or workers > 1:
-        from tawazun.uncertainty import DEFAULT_DRAWS, progress_bar
+    if draws > 0:
+        from tawazun.uncertainty import progress_bar
 
         with progress_bar("Monte Carlo draws") as progress:
-            add_distributions(run, draws=draws or DEFAULT_DRAWS, dist=dist, workers=workers,
+            add_distributions(run, draws=draws, dist=dist, workers=workers,
                               scheduler=scheduler, progress=progress)
+    elif scheduler is not None or workers > 1:
+        raise InputError("--workers/--scheduler spread Monte Carlo draws: give --draws N > 0")
     payload = to_json(run)
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
