@@ -135,3 +135,15 @@ def test_console_script_runs_in_a_subprocess(tmp_path: Path):
     exe = Path(sys.executable).with_name("tawazun")
     proc = subprocess.run([str(exe), "validate"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.startswith("ok:")
+
+
+def test_shipped_report_shows_the_futures_tableau(tmp_path: Path):
+    out = tmp_path / "r"
+    res = run("forecast", "-e", "compromise", "--draws", "0", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    html = (out / "report.html").read_text()
+    section = html[html.index("<section id='futures'>"):]
+    section = section[: section.index("</section>")]
+    scen = json.loads(run("scenarios", "--json", "-").stdout)
+    assert f"{len(scen['scenarios'])} consistent scenario(s)" in section
+    assert section.count("<tr><td>") == len(scen["scenarios"]) >= 2

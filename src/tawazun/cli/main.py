@@ -22,6 +22,7 @@ from tawazun.cli import extract_cmds as _extract_cmds  # noqa: E402,F401
 from tawazun.cli import backtest_cmds as _backtest_cmds  # noqa: E402,F401
 from tawazun.cli import sensitivity_cmds as _sensitivity_cmds  # noqa: E402,F401
 from tawazun.cli import web_cmds as _web_cmds  # noqa: E402,F401
+from tawazun.cli import scenario_cmds as _scenario_cmds  # noqa: E402,F401
 from tawazun.cli import ktab_cmds as _ktab_cmds  # noqa: E402,F401
 
 

@@ -193,3 +193,65 @@ def _pretty(obj: Any) -> str:
     import json
 
     return json.dumps(obj, ensure_ascii=False, indent=2)
+
+
+VARIANT_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2")
+
+
+def futures_section(run: ForecastRun) -> str:
+    """The arena's consistent CIB scenarios as a tableau: descriptors as columns, variants as
+    coloured cells (colour = the variant's index within its descriptor)."""
+    if not run.arena.scenarios:
+        return ""
+    from tawazun.scenarios.analysis import analyse
+    from tawazun.scenarios.io import section_from_dict
+
+    section = section_from_dict(run.arena.scenarios, run.arena.arena.id)
+    payload = analyse(section, tolerance=0, succession="global")
+    e = html.escape
+    descs = payload["descriptors"]
+    labels = {d.id: {v.id: v.label for v in d.variants} for d in section.descriptors}
+    names = {d.id: d.names.en for d in section.descriptors}
+    parts = ["<section id='futures'><h2>Futures: consistent scenarios (cross-impact balance)</h2>",
+             f"<p class='small'>{len(payload['scenarios'])} consistent scenario(s) of "
+             f"{_n_scenarios(descs):,}; search nodes evaluated: {payload['evaluated']:,}. "
+             "A scenario is consistent when every descriptor's variant is the one the other "
+             "descriptors' variants promote most (see docs/models/cib.md).</p>",
+             "<div style='overflow-x:auto'><table><tr><th>#</th>"]
+    parts.extend(f"<th>{e(names[d['id']])}</th>" for d in descs)
+    parts.append("<th>TIS</th><th>consistency</th></tr>")
+    for k, sc in enumerate(payload["scenarios"], 1):
+        cells = []
+        for d in descs:
+            vid = sc["variants"][d["id"]]
+            colour = VARIANT_COLOURS[d["variants"].index(vid) % len(VARIANT_COLOURS)]
+            cells.append(f"<td style='background:{colour};color:white'>{e(labels[d['id']].get(vid, vid))}</td>")
+        parts.append(f"<tr><td>{k}</td>{''.join(cells)}<td class='num'>{sc['tis']}</td>"
+                     f"<td class='num'>{sc['consistency']}</td></tr>")
+    parts.append("</table></div>")
+    suc = payload.get("succession")
+    if suc:
+        fixed = [a for a in suc["attractors"] if a["kind"] == "fixed point"]
+        cycles = [a for a in suc["attractors"] if a["kind"] != "fixed point"]
+        basins = ", ".join(f"#{_index_of(payload, a['states'][0])}: {a['basin']}" for a in fixed)
+        parts.append(f"<p class='small'>Global succession from all {suc['starts']:,} starts: basins {basins}"
+                     + (f"; {len(cycles)} cycle(s)" if cycles else "") + ".</p>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _n_scenarios(descs: list[dict[str, Any]]) -> int:
+    total = 1
+    for d in descs:
+        total *= len(d["variants"])
+    return total
+
+
+def _index_of(payload: dict[str, Any], state: dict[str, str]) -> str:
+    for k, sc in enumerate(payload["scenarios"], 1):
+        if sc["variants"] == state:
+            return str(k)
+    return "?"
+
+
+SECTIONS.append(futures_section)

@@ -1,0 +1,213 @@
+"""`tawazun scenarios` (CIB analysis) and the `scw` / `cibcsv` import and export commands."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from tawazun.cli.common import atomic_write_text, user_errors, write_json
+from tawazun.cli.main import app, export_app, import_app
+from tawazun.errors import InputError
+from tawazun.scenarios.analysis import analyse
+
+
+
+class SuccessionChoice(str, Enum):
+    global_ = "global"
+    local = "local"
+
+
+class TieChoice(str, Enum):
+    keep = "keep"
+    lowest = "lowest"
+
+
+class MethodChoice(str, Enum):
+    static = "static"
+    fcff = "fcff"
+
+
+def load_section(source: Optional[Path]):  # -> ScenariosSection
+    """A section from .scw, .csv or YAML (an arena or a file with a top-level `scenarios:`).
+
+    None: the default arena; a shipped arena's name (``iraq-2021``) is accepted too.
+    """
+    from tawazun.scenarios import io as cio
+
+    from tawazun.arena.load import resolve
+
+    path = Path(resolve(source))
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".scw":
+        return cio.section_from_dict(cio.read_scw(path), str(path))
+    if suffix == ".csv":
+        return cio.section_from_dict(cio.read_cibcsv(path), str(path))
+    if suffix in (".yaml", ".yml"):
+        section, _ = cio.read_yaml(path)
+        return section
+    raise InputError(f"{path}: unknown file type {suffix or '(none)'}: expected .yaml, .scw or .csv")
+
+
+def _print_table(payload: dict[str, Any], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    descs = [d["id"] for d in payload["descriptors"]]
+    ens = any("frequency" in r for r in payload["scenarios"])
+    # the width the tableau needs; a terminal narrower than that folds cells instead
+    widths = [max([len(d)] + [len(r["variants"][d]) for r in payload["scenarios"]]) for d in descs]
+    needed = sum(w + 3 for w in widths) + 40
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(80, needed))
+    table = Table(title=title, show_lines=False)
+    table.add_column("#", justify="right")
+    for d in descs:
+        table.add_column(d, overflow="fold")
+    table.add_column("IC", justify="right")
+    table.add_column("TIS", justify="right")
+    table.add_column("CV", justify="right")
+    if ens:
+        table.add_column("freq", justify="right")
+    for i, r in enumerate(payload["scenarios"], 1):
+        cells = [str(i), *[r["variants"][d] for d in descs], str(r["inconsistency"]), str(r["tis"]), str(r["consistency"])]
+        if ens:
+            cells.append(f"{r['frequency']:.3f}")
+        table.add_row(*cells)
+    console.print(table)
+    console.print(f"{len(payload['scenarios'])} scenario(s); search nodes evaluated: {payload['evaluated']}")
+    suc = payload.get("succession")
+    if suc:
+        st = Table(title=f"{suc['mode']} succession (tie rule: {suc['tie']}), {suc['starts']} start(s)")
+        st.add_column("kind")
+        for d in descs:
+            st.add_column(d)
+        st.add_column("basin", justify="right")
+        for a in suc["attractors"]:
+            for k, state in enumerate(a["states"]):
+                st.add_row(a["kind"] if k == 0 else "", *[state[d] for d in descs], str(a["basin"]) if k == 0 else "")
+        console.print(st)
+        if suc["unfinished"]:
+            console.print(f"{suc['unfinished']} start(s) did not settle within the step limit")
+
+
+@app.command("scenarios")
+@user_errors
+def scenarios_cmd(
+    source: Optional[Path] = typer.Argument(None, help="Arena YAML or shipped arena name, .scw or .csv (default: the shipped Iraq-2021 arena)."),
+    tolerance: int = typer.Option(0, "--tolerance", "-k", min=0, help="List scenarios with inconsistency <= k."),
+    succession: Optional[SuccessionChoice] = typer.Option(None, "--succession", help="Also run succession from every (or sampled) start."),
+    tie: TieChoice = typer.Option(TieChoice.keep, "--tie", help="Tie rule in succession."),
+    starts: Optional[int] = typer.Option(None, "--starts", min=1, help="Sample this many succession starts (default: all, or 10000 above 200000 scenarios)."),
+    draws: int = typer.Option(0, "--draws", min=0, help="Ensemble: sample judgment ranges this many times."),
+    seed: int = typer.Option(0, "--seed", help="Seed for draws and sampled starts."),
+    method: MethodChoice = typer.Option(MethodChoice.static, "--method", help="Search strategy."),
+    expert: Optional[list[Path]] = typer.Option(None, "--expert", help="Another expert's matrix (same descriptors and variants); repeatable. Adds frequencies."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Write the result as JSON to PATH ('-' = stdout)."),
+) -> None:
+    """Cross-impact balance: the consistent scenarios of a CIB matrix."""
+    section = load_section(source)
+    others = []
+    for path in expert or []:
+        other = load_section(path)
+        if _shape(other) != _shape(section):
+            raise InputError(f"{path}: descriptors or variants differ from the main matrix's")
+        others.append(other)
+    payload = analyse(
+        section,
+        tolerance=tolerance,
+        succession=succession.value if succession else None,
+        tie=tie.value,
+        starts=starts,
+        draws=draws,
+        seed=seed,
+        method=method.value,
+        experts=others,
+    )
+    if json_out is not None:
+        write_json(json_out, payload)
+    if json_out != "-":
+        name = "Iraq 2021 (shipped)" if source is None else str(source)
+        _print_table(payload, f"Consistent scenarios (IC <= {tolerance}): {name}")
+
+
+def _shape(section: Any) -> list[tuple[str, list[str]]]:
+    return [(d.id, [v.id for v in d.variants]) for d in section.descriptors]
+
+
+def _write_import(section: Any, name: str, out: Path) -> None:
+    from tawazun.scenarios import io as cio
+
+    atomic_write_text(out, cio.section_yaml(section, [cio.import_source(name)]))
+    typer.echo(f"wrote {out}")
+
+
+@import_app.command("scw")
+@user_errors
+def import_scw(
+    file: Path = typer.Argument(..., help="ScenarioWizard project (.scw)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="YAML to write (default: FILE with .yaml)."),
+) -> None:
+    """ScenarioWizard .scw -> YAML holding a `scenarios:` section."""
+    from tawazun.scenarios import io as cio
+
+    section = cio.section_from_dict(cio.read_scw(file), str(file))
+    _write_import(section, file.name, out or file.with_suffix(".yaml"))
+
+
+@import_app.command("cibcsv")
+@user_errors
+def import_cibcsv(
+    file: Path = typer.Argument(..., help="CIB matrix as CSV (header of variant labels)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="YAML to write (default: FILE with .yaml)."),
+) -> None:
+    """CSV cross-impact matrix -> YAML holding a `scenarios:` section."""
+    from tawazun.scenarios import io as cio
+
+    section = cio.section_from_dict(cio.read_cibcsv(file), str(file))
+    _write_import(section, file.name, out or file.with_suffix(".yaml"))
+
+
+def _note_ranges(section: Any) -> None:
+    from tawazun.scenarios.model import to_arrays
+
+    if to_arrays(section).has_ranges:
+        typer.echo("note: judgment ranges were written as their modes", err=True)
+
+
+@export_app.command("scw")
+@user_errors
+def export_scw(
+    file: Optional[Path] = typer.Argument(None, help="YAML with a `scenarios:` section (default: shipped Iraq-2021)."),
+    out: Path = typer.Option(..., "--out", "-o", help=".scw file to write."),
+) -> None:
+    """`scenarios:` section -> ScenarioWizard .scw."""
+    from tawazun.scenarios import io as cio
+
+    section = load_section(file)
+    atomic_write_text(out, cio.write_scw(section, out.name))
+    _note_ranges(section)
+    typer.echo(f"wrote {out}")
+
+
+@export_app.command("cibcsv")
+@user_errors
+def export_cibcsv(
+    file: Optional[Path] = typer.Argument(None, help="YAML with a `scenarios:` section (default: shipped Iraq-2021)."),
+    out: Path = typer.Option(..., "--out", "-o", help=".csv file to write."),
+) -> None:
+    """`scenarios:` section -> CSV matrix (`descriptor.variant` labels)."""
+    from tawazun.scenarios import io as cio
+
+    section = load_section(file)
+    atomic_write_text(out, cio.write_cibcsv(section))
+    _note_ranges(section)
+    typer.echo(f"wrote {out}")
+
+
+__all__ = ["analyse", "load_section", "scenarios_cmd"]
