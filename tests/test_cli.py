@@ -51,7 +51,8 @@ def test_schema_command_matches_library(tmp_path: Path):
 
 
 def test_forecast_shipped_arena_json_stdout(tmp_path: Path):
-    res = run("forecast", "--json", "-", "--out", str(tmp_path / "r"), "--no-report", "--draws", "200")
+    res = run("forecast", "--json", "-", "--out", str(tmp_path / "r"), "--no-report", "--draws", "200",
+              "--sobol-n", "32")
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["draws"] == 200 and doc["dist"] == "triangular"
@@ -74,6 +75,8 @@ def test_forecast_shipped_arena_json_stdout(tmp_path: Path):
             assert sum(b["probability"] for b in d["bands"]) == pytest.approx(1.0)
     tornado = [r for r in doc["results"] if r["issue"] == "us-presence" and "tornado" in r]
     assert tornado and tornado[0]["tornado"][0]["swing"] >= tornado[0]["tornado"][-1]["swing"]
+    sobol = tornado[0]["sobol"]["indices"]
+    assert all(-0.2 <= x["S1"] <= 1.2 and x["ST"] >= -0.2 for x in sobol)
     assert json.loads((tmp_path / "r" / "result.json").read_text()) == doc
 
 
@@ -89,6 +92,7 @@ def test_forecast_writes_report_and_manifest(tiny_arena_path: Path, tmp_path: Pa
     html = (out / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "Actor map" in html
     assert "Forecast distributions (100 draws" in html and "BDM positions round by round" in html
+    assert "Sobol indices of the bdm forecast (N = 128" in html
     # self-contained: no external script, stylesheet or image is referenced
     assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["']?(https?:)?//""", html)
     assert "Plotly" in html

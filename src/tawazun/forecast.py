@@ -175,6 +175,8 @@ def to_json(run: ForecastRun) -> dict[str, Any]:
         sens = run.tornado.get(ur.unit)
         if sens is not None and sens["engine"] == ur.engine:
             entry["tornado"] = sens["records"]
+            if "sobol" in sens:
+                entry["sobol"] = sens["sobol"]
         results.append(entry)
     doc: dict[str, Any] = {
         "arena": run.arena.arena.id,
@@ -206,13 +208,14 @@ def add_distributions(
     scheduler: str | None = None,
     progress: Any = None,
     tornado: bool = True,
+    sobol_n: int = 0,
 ) -> None:
     """Monte Carlo over the arena's ranges for every (unit, engine) of ``run``.
 
     All chunks of all units and engines go through one evaluation pass (one Dask cluster
     when ``workers`` > 1 or ``scheduler`` is given). Fills ``run.distributions`` and, for
-    single issues, ``run.tornado`` (one-at-a-time swings of the run's first dynamic engine,
-    else its first engine).
+    single issues, ``run.tornado`` (one-at-a-time swings and, with ``sobol_n``, Sobol indices
+    of the run's first single-issue dynamic engine, else its first engine).
     """
     from tawazun.uncertainty.ensemble import chunks, default_chunk_size, evaluate_chunk
     from tawazun.uncertainty.sampling import check_ranges
@@ -260,11 +263,13 @@ def add_distributions(
     run.draws = draws
     run.dist = dist
     if tornado:
-        add_tornado(run)
+        add_tornado(run, sobol_n=sobol_n, dist=dist)
 
 
-def add_tornado(run: ForecastRun) -> None:
-    """One-at-a-time sensitivity for each single issue, on the run's main engine."""
+def add_tornado(run: ForecastRun, sobol_n: int = 0, dist: str = "triangular") -> None:
+    """Sensitivity of each single issue's forecast on the run's main engine: the one-at-a-time
+    tornado, and Sobol first-order/total indices with ``sobol_n`` base samples (0: none)."""
+    from tawazun.uncertainty.sensitivity import sobol
     from tawazun.uncertainty.sensitivity import tornado as oat
 
     dynamic = [n for n in run.engines if get_engine(n).dynamic and not get_engine(n).joint]
@@ -273,4 +278,8 @@ def add_tornado(run: ForecastRun) -> None:
     opts = spec.make_options(run.options[engine])
     for issue in run.arena.issues:
         ranged = ranged_problem(run.arena, issue.id, joint=False)
-        run.tornado[issue.id] = {"engine": engine, "records": oat(ranged, engine, opts)}
+        entry: dict[str, Any] = {"engine": engine, "records": oat(ranged, engine, opts)}
+        if sobol_n:
+            res = sobol(ranged, engine, opts, n=sobol_n, seed=run.seed, dist=dist)
+            entry["sobol"] = res.to_dict()
+        run.tornado[issue.id] = entry

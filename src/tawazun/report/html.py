@@ -126,7 +126,7 @@ def issue_distributions(run: ForecastRun, issue_id: str) -> dict[str, dict[str, 
 
 
 def _distribution_block(run: ForecastRun, issue: Any, i_idx: int) -> str:
-    from tawazun.report.uncertainty_figures import distribution_figure, tornado_figure
+    from tawazun.report.uncertainty_figures import distribution_figure, sobol_figure, tornado_figure
 
     e = html.escape
     dists = issue_distributions(run, issue.id)
@@ -152,6 +152,11 @@ def _distribution_block(run: ForecastRun, issue: Any, i_idx: int) -> str:
         parts.append(_fig(tornado_figure(sens["records"], title=(
             f"What moves the {sens['engine']} forecast most (each input from its low to its high)")),
             f"tornado-{i_idx}"))
+    if sens and sens.get("sobol"):
+        sob = sens["sobol"]
+        parts.append(_fig(sobol_figure(sob, title=(
+            f"Sobol indices of the {sens['engine']} forecast (N = {sob.get('n')}, "
+            f"{int(100 * sob.get('conf_level', 0.95))}% intervals)")), f"sobol-{i_idx}"))
     return "\n".join(parts)
 
 
