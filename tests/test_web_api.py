@@ -386,3 +386,12 @@ def test_a_hand_broken_arena_file_is_reported_not_fatal(client: TestClient, tmp_
     r = client.post("/arenas/broken/runs", data={"csrf_token": token, "engines": "compromise", "draws": "0"})
     assert r.status_code == 422 and "actors[5].kind" in r.text
     assert client.get("/").status_code == 200
+
+
+def test_openapi_page_is_served_without_a_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/_swagger/swagger-ui-bundle.js" in page.text and "cdn.jsdelivr" not in page.text
+    js = client.get("/_swagger/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    assert client.get("/openapi.json").json()["info"]["title"] == "tawazun workbench"

@@ -15,9 +15,11 @@ from urllib.parse import quote
 
 import jinja2
 import plotly
+import swagger_ui_bundle
 from fastapi import Body, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -130,6 +132,8 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
         version=__version__,
         description="Arenas, edits and forecast runs of one tawazun workspace. "
                     "Writes need `Content-Type: application/json`.",
+        docs_url=None,  # served below from the installed swagger-ui-bundle: no CDN
+        redoc_url=None,
     )
     app.state.workspace = ws
     app.state.store = store
@@ -256,6 +260,16 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
                             headers={"Cache-Control": "public, max-age=86400"})
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.mount("/_swagger", StaticFiles(directory=str(swagger_ui_bundle.swagger_ui_path)), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def openapi_page() -> HTMLResponse:
+        """FastAPI's OpenAPI page, with Swagger UI's files served locally."""
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json",
+                                   title="tawazun workbench API",
+                                   swagger_js_url="/_swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/_swagger/swagger-ui.css",
+                                   swagger_favicon_url="/_swagger/favicon-32x32.png")
 
     # ---- pages ---------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
