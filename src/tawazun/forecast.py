@@ -217,7 +217,7 @@ def add_distributions(
     single issues, ``run.tornado`` (one-at-a-time swings and, with ``sobol_n``, Sobol indices
     of the run's first single-issue dynamic engine, else its first engine).
     """
-    from tawazun.uncertainty.ensemble import chunks, default_chunk_size, evaluate_chunk
+    from tawazun.uncertainty.ensemble import chunks, default_chunk_size, evaluate_chunks
     from tawazun.uncertainty.sampling import check_ranges
     from tawazun.uncertainty.summary import summarize
 
@@ -237,21 +237,7 @@ def add_distributions(
         for start, count in chunks(draws, default_chunk_size(ranged)):
             args.append((ranged, ur.engine, opts, s, dist, start, count, False))
             owners.append(j)
-    counts = [a[6] for a in args]
-    total = sum(counts)
-    if scheduler is None and workers <= 1:
-        outputs = []
-        done = 0
-        for a in args:
-            outputs.append(evaluate_chunk(*a))
-            done += a[6]
-            if progress is not None:
-                progress(done, total)
-    else:
-        from tawazun.uncertainty.distributed import map_chunks
-
-        outputs = map_chunks(evaluate_chunk, args, workers=workers, scheduler=scheduler,
-                             progress=progress, total=total, counts=counts)
+    outputs = evaluate_chunks(args, workers=workers, scheduler=scheduler, progress=progress)
     for j, (ur, ranged, _opts, _s) in enumerate(jobs):
         values = np.concatenate([out[0] for out, owner in zip(outputs, owners) if owner == j], axis=0)
         per_dim = {}

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from tawazun.arena.model import Arena, triplet
 from tawazun.errors import InputError
+from tawazun.files import read_text
 
 DEFAULT_KIND = "party"  # KTAB records no kind of actor
 
@@ -92,16 +93,7 @@ def read_ktab_csv(path: str | Path, *, as_of: dt.date | str | None = None,
     """
     path = Path(path)
     name = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory, not a KTAB CSV file") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    text = read_text(path, "KTAB CSV file")
 
     lines = text.splitlines()
     problems: list[str] = []

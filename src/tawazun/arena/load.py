@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from tawazun.arena.checks import check_arena
 from tawazun.arena.model import Actor, Arena, ArenaMeta, Issue, Relation, Source, Space, Stance
 from tawazun.errors import InputError
+from tawazun.files import read_text
 
 SHIPPED = {"iraq-2021": "iraq-2021.yaml"}
 DEFAULT_ARENA = "iraq-2021"
@@ -184,25 +185,10 @@ def _validate(
     return partial, problems, index_maps
 
 
-def read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not an arena file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-
-
 def load_arena(arena: str | Path | None = None) -> Arena:
     """Load and validate an arena by path or shipped name (None: the default arena)."""
     path = resolve(arena)
-    return parse_arena_text(read_text(path), str(path))
+    return parse_arena_text(read_text(path, "arena file"), str(path))
 
 
 def arena_hash(arena: str | Path | None = None) -> str:

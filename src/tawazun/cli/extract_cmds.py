@@ -12,31 +12,12 @@ import typer
 from tawazun.cli.common import atomic_write_text, user_errors, write_json
 from tawazun.cli.main import app
 from tawazun.errors import InputError
+from tawazun.files import read_text
 
 
 def read_text_file(path: Path) -> str:
     """UTF-8 text of ``path``, or an InputError naming the file and the problem."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a text file")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise InputError(f"{path}: binary file (NUL byte at offset {nul}), expected UTF-8 text")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from None
-    text = text.removeprefix("\ufeff")
-    if not text.strip():
-        raise InputError(f"{path}: empty file, nothing to extract")
-    return text
+    return read_text(path, "UTF-8 text file", allow_empty=False)
 
 
 def _parse_date(value: str) -> dt.date:

@@ -34,6 +34,7 @@ import numpy as np
 
 from tawazun.engines.base import Problem
 from tawazun.errors import InputError
+from tawazun.files import read_text
 
 #: Actor codes as they appear in the column names, Commission and Parliament first.
 INSTITUTIONS: tuple[str, ...] = ("com", "ep")
@@ -168,14 +169,7 @@ def load_deu(path: str | Path) -> DeuData:
     """Read a DEU-layout TSV. Raises InputError listing every malformed cell."""
     p = Path(path)
     label = str(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{label}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"{label}: cannot read ({exc.strerror})") from None
+    text = read_text(p, "DEU tab-separated file")
 
     reader = csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
     try:

@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from tawazun.errors import InputError
+from tawazun.files import read_bytes, read_text
 from tawazun.scenarios.model import ScenariosSection, check, error_lines, to_arrays
 
 IMPORT_SOURCE = "import"
@@ -114,10 +115,7 @@ def read_yaml(path: str | Path) -> tuple[ScenariosSection, list[str] | None]:
     Returns the section and the file's source ids (None when it lists no ``sources``).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    text = read_text(path, "YAML file")
     try:
         data = yaml.safe_load(text)
         root = yaml.compose(text)
@@ -178,10 +176,7 @@ def read_cibcsv(path: str | Path, text: str | None = None) -> dict[str, Any]:
     path = Path(path)
     name = path.name
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+        text = read_text(path, "CSV matrix")
     rows = [(i + 1, r) for i, r in enumerate(csv.reader(_io.StringIO(text)))]
     rows = [(n, r) for n, r in rows if any(c.strip() for c in r)]
     if not rows:
@@ -310,10 +305,7 @@ def read_scw(path: str | Path, text: str | None = None) -> dict[str, Any]:
     path = Path(path)
     name = path.name
     if text is None:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+        raw = read_bytes(path, "ScenarioWizard file")
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:

@@ -122,6 +122,33 @@ def evaluate_chunk(
     return forecast, diags
 
 
+def evaluate_chunks(
+    args: list[tuple],
+    *,
+    workers: int = 1,
+    scheduler: Any = None,
+    progress: Progress | None = None,
+) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """:func:`evaluate_chunk` over every argument tuple, in order: in this process, or as
+    Dask tasks on one cluster when ``workers`` > 1 or a ``scheduler`` is given.
+    ``progress(done, total)`` counts draws (the tuples' ``count`` field)."""
+    counts = [int(a[6]) for a in args]
+    total = sum(counts)
+    if scheduler is None and workers <= 1:
+        results = []
+        done = 0
+        for a, c in zip(args, counts):
+            results.append(evaluate_chunk(*a))
+            done += c
+            if progress is not None:
+                progress(done, total)
+        return results
+    from tawazun.uncertainty.distributed import map_chunks
+
+    return map_chunks(evaluate_chunk, args, workers=workers, scheduler=scheduler,
+                      progress=progress, total=total, counts=counts)
+
+
 def run_ensemble(
     ranged: RangedProblem,
     engine: str | EngineSpec,
@@ -174,19 +201,7 @@ def run_ensemble(
     args = [(ranged, spec, opts, seed, dist, s, c, keep_diagnostics) for s, c in plan]
 
     t0 = time.perf_counter()
-    if scheduler is None and workers == 1:
-        results = []
-        done = 0
-        for a in args:
-            results.append(evaluate_chunk(*a))
-            done += a[6]
-            if progress is not None:
-                progress(done, draws)
-    else:
-        from tawazun.uncertainty.distributed import map_chunks
-
-        results = map_chunks(evaluate_chunk, args, workers=workers, scheduler=scheduler,
-                             progress=progress, total=draws, counts=[c for _, c in plan])
+    results = evaluate_chunks(args, workers=workers, scheduler=scheduler, progress=progress)
     seconds = time.perf_counter() - t0
 
     forecast = np.concatenate([r[0] for r in results], axis=0)
