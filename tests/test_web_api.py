@@ -395,3 +395,16 @@ def test_openapi_page_is_served_without_a_cdn(client):
     js = client.get("/_swagger/swagger-ui-bundle.js")
     assert js.status_code == 200 and len(js.content) > 100_000
     assert client.get("/openapi.json").json()["info"]["title"] == "tawazun workbench"
+
+
+def test_evidence_page_reads_pasted_text(client: TestClient) -> None:
+    token = csrf(client)
+    text = ("The Pentagon said on 26 July 2021 that 2,500 troops would stay in Iraq.\n"
+            "قالت الحكومة العراقية إن الانتخابات ستجري في تشرين الأول المقبل.")
+    res = client.post("/extract", data={"csrf_token": token, "text": text, "lang": "auto", "as_of": "2021-07-31"})
+    assert res.status_code == 200, res.text
+    assert "srcdoc=" in res.text and "Draft arena" in res.text
+    assert "2500" in res.text or "2,500" in res.text
+    bad = client.post("/extract", data={"csrf_token": token, "text": "  ", "as_of": "yesterday"})
+    assert bad.status_code == 422 and "paste the text" in bad.text and "not a date" in bad.text
+    assert client.post("/extract", data={"text": text}).status_code == 403

@@ -409,6 +409,49 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
                     cited=cited, loc=loc, note=note, citing=citing[:40],
                     rtl=source.language.lower().startswith(("ar", "fa", "he", "ur")))
 
+    @app.get("/extract", response_class=HTMLResponse, include_in_schema=False)
+    def extract_form(request: Request) -> Response:
+        return page(request, "extract.html", errors=None, text="", lang="auto", as_of="", counts=None)
+
+    @app.post("/extract", response_class=HTMLResponse, include_in_schema=False)
+    async def extract_page(request: Request) -> Response:
+        """Read pasted text into highlighted evidence and a draft arena (nothing is stored)."""
+        import datetime as _dt
+
+        import yaml as _yaml
+
+        from tawazun.evidence.pipeline import draft_arena, extract
+        from tawazun.evidence.report import render_html
+
+        form = await request.form()
+        if not tokens_match(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):  # type: ignore[arg-type]
+            raise HTTPError(403, "the form's security token is missing or stale: reload the page and try again")
+        text = str(form.get("text") or "").replace("\r\n", "\n")
+        lang = str(form.get("lang") or "auto")
+        as_of_text = str(form.get("as_of") or "")
+        ctx = {"text": text, "lang": lang, "as_of": as_of_text, "counts": None}
+        problems = []
+        if not text.strip():
+            problems.append("text: paste the text to read")
+        if lang not in ("auto", "ar", "en"):
+            problems.append(f"lang: expected auto, ar or en, got {lang!r}")
+        as_of = None
+        if as_of_text:
+            try:
+                as_of = _dt.date.fromisoformat(as_of_text)
+            except ValueError:
+                problems.append(f"as_of: not a date (YYYY-MM-DD): {as_of_text!r}")
+        if problems:
+            return page(request, "extract.html", http_status=422, errors=problems, **ctx)
+        found = extract(text, lang=lang, as_of=as_of)
+        draft = draft_arena(found, {"id": "pasted", "title": "Pasted text", "as_of": as_of}, text=text)
+        ctx.update(
+            counts={kind: len(found[kind]) for kind in ("actors", "quotes", "numbers", "dates", "stances")},
+            highlighted=render_html(text, found, title="Evidence", lang=lang),
+            draft=_yaml.safe_dump(draft, allow_unicode=True, sort_keys=False),
+        )
+        return page(request, "extract.html", errors=None, **ctx)
+
     @app.post("/arenas/{name}/runs", include_in_schema=False)
     async def run_start(request: Request, name: str) -> Response:
         check_name(name)
