@@ -25,7 +25,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tawazun.arena.model import Arena, triplet
+from tawazun.arena.compile import ranged_problem
+from tawazun.arena.model import Arena
 from tawazun.errors import InputError
 from tawazun.files import read_text
 
@@ -246,44 +247,33 @@ def _export_issues(arena: Arena, unit: str | None) -> list[str]:
                      f"with --unit: {', '.join(known)}")
 
 
+def unit_of(arena: Arena, issue_ids: list[str]) -> str:
+    """The space holding exactly these issues."""
+    return next(sp.id for sp in arena.spaces if list(sp.issues) == list(issue_ids))
+
+
 def ktab_csv_text(arena: Any, unit: str | None = None) -> str:
     """The KTAB CSV text of one issue or space of an arena (modes of ranges)."""
     a = _as_arena(arena)
     issue_ids = _export_issues(a, unit)
     issues = [a.issue(i) for i in issue_ids]
-    by_pair = {(s.actor, s.issue): s for s in a.stances}
-    actors = [x for x in a.actors if any((x.id, i) in by_pair for i in issue_ids)]
-    if not actors:
-        raise InputError(f"{a.arena.id}: no stances on {', '.join(issue_ids)}")
-    to_pct = 100.0 / a.salience_max
+    # The arena compiler already decides capabilities and missing stances; export its modes.
+    rp = ranged_problem(a, issue_ids[0] if len(issue_ids) == 1 else unit_of(a, issue_ids)).point()
+    names = {x.id: x.names.en for x in a.actors}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([a.arena.title, a.arena.description, len(actors), len(issues), ""])
+    w.writerow([a.arena.title, a.arena.description, len(rp.actors), len(issues), ""])
     header = ["Actor", "Description", "Influence"]
     for issue in issues:
         header += [issue.title, f"Salience: {issue.title}"]
     w.writerow(header + [""])
-    for actor in actors:
-        cap = None
-        for issue in issues:
-            st = by_pair.get((actor.id, issue.id))
-            if st is not None and st.capability is not None:
-                cap = st.capability
-                break
-        cap = actor.capability if cap is None else cap
-        if cap is None:
-            raise InputError(f"{a.arena.id}: actor {actor.id!r} has no capability")
-        row: list[str] = [actor.id, actor.names.en, _num(triplet(cap)[1])]
-        for issue in issues:
+    for k, actor_id in enumerate(rp.actors):
+        row: list[str] = [actor_id, names[actor_id], _num(float(rp.capability[0, k]))]
+        for j, issue in enumerate(issues):
             lo, hi = issue.scale.min, issue.scale.max
-            st = by_pair.get((actor.id, issue.id))
-            if st is None:
-                rest = triplet(issue.status_quo)[1] if issue.status_quo is not None else (lo + hi) / 2
-                pos, sal = rest, 0.0
-            else:
-                pos, sal = triplet(st.position)[1], triplet(st.salience)[1]
+            pos = float(rp.position[0, k, j])
             pct = pos if (lo, hi) == (0.0, 100.0) else float(f"{(pos - lo) * 100.0 / (hi - lo):.12g}")
-            spct = sal if to_pct == 1.0 else float(f"{sal * to_pct:.12g}")
+            spct = float(f"{float(rp.salience[0, k, j]) * 100.0:.12g}")
             row += [_num(min(100.0, max(0.0, pct))), _num(spct)]
         w.writerow(row + [""])
     return buf.getvalue()
