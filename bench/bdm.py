@@ -4,14 +4,23 @@ Prints draws per second and seconds for
   (a) the EC car-emission case (10 actors, 10 rounds), 10,000 draws, every actor's
       position, capability and salience jittered by up to +-10 % per draw (seeded);
   (b) synthetic arenas of 30 and of 100 actors (1,000 draws, 10 rounds).
-Single process. Reads /work/shared/reference/bdm-1994/emissions.csv when present,
-otherwise uses the same ten rows written below.
+Single process; each case once per thread count in --threads (default "1,2": one
+thread, then two, as ``tawazun.engines.bdm.set_threads`` sets them; the answers are the
+same, only the time changes). Reads /work/shared/reference/bdm-1994/emissions.csv when
+present, otherwise uses the same ten rows written below.
 
-Run:  .venv/bin/python bench/bdm.py [--draws N] [--profile] [--numpy] [--skip-100]
+Run:  .venv/bin/python bench/bdm.py [--draws N] [--threads 1,2] [--profile] [--numpy]
+                                    [--skip-100] [--cold] [--against OLD_BDM_PY]
 
 Seconds are wall-clock (best of a few runs) with the process CPU time beside them: on a
-shared machine the CPU time is the steadier figure. --profile runs cProfile over the
-emission case; --numpy times the NumPy reference path instead of the compiled kernel.
+shared machine the CPU time is the steadier figure (with two threads it is the sum over
+both, so cpu/wall shows how much ran in parallel). --profile runs cProfile over the
+emission case; --numpy times the NumPy reference path instead of the compiled kernels;
+--cold also times a fresh process compiling the kernels into an empty Numba cache.
+--against PATH loads another copy of the engine module (e.g. the committed one:
+``git show HEAD:src/tawazun/engines/bdm.py > /tmp/bdm_head.py``), times it and the
+current one alternately on the same inputs (one thread; the fairest before/after on a
+shared machine) and says whether every output is bit for bit the same.
 """
 
 from __future__ import annotations
@@ -19,8 +28,12 @@ from __future__ import annotations
 import argparse
 import csv
 import cProfile
+import importlib.util
 import os
 import pstats
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,6 +54,9 @@ EMISSIONS = [
 # Claimed, not measured here: the published Python peer `schelling` needs about 4 s for
 # 10,000 emission draws.
 PEER_SECONDS_10K = 4.0
+# The compiled path before the fused power buffers (two kernels per round with NumPy
+# powers on (chunk, n, n) temporaries), this bench on the idle 2-core box, 2026-11-29.
+BEFORE_SECONDS_10K = 0.60
 
 
 def emission_rows() -> tuple[list[tuple[str, float, float, float]], str]:
@@ -99,37 +115,125 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="cProfile the emission case")
     ap.add_argument("--numpy", action="store_true", help="time the NumPy reference path")
     ap.add_argument("--skip-100", action="store_true", help="leave out the 100-actor case")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts to time")
+    ap.add_argument("--cold", action="store_true", help="also time compiling into an empty cache")
+    ap.add_argument("--against", metavar="PATH", help="another bdm.py to compare with, alternately")
     args = ap.parse_args()
+    if args.against:
+        compare(args.against, args.draws, args.skip_100)
+        return
+    threads = [max(1, int(t)) for t in args.threads.split(",") if t.strip()]
     if args.numpy:
         bdm_module._simulate_compiled = bdm_module._simulate_numpy
+        threads = [1]
 
     rows, source = emission_rows()
     path = "NumPy reference" if args.numpy else "compiled kernels"
-    print(f"bdm engine, preset scholz ({SCHOLZ.rounds} rounds), {path}; single process, one thread")
+    print(f"bdm engine, preset scholz ({SCHOLZ.rounds} rounds), {path}; single process, "
+          f"threads {', '.join(map(str, threads))}")
     print(f"emission data: {source}; load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if args.cold:
+        print(f"cold start (fresh process, empty Numba cache: import, compile, 10 draws): "
+              f"{cold_start():.1f} s")
     c0 = time.perf_counter()
     bdm(jittered(rows, 10), SCHOLZ)  # compile (or load the cache) and warm up
     print(f"first call (compile or cache load): {time.perf_counter() - c0:.2f} s")
 
     prob = jittered(rows, args.draws)
     if args.profile:
+        bdm_module.set_threads(threads[0])
         prof = cProfile.Profile()
         prof.enable()
         bdm(prob, SCHOLZ)
         prof.disable()
         pstats.Stats(prof).sort_stats("cumulative").print_stats(12)
-    wall, cpu = timed(prob, repeat=3)
-    print(f"(a) emissions, 10 actors x {args.draws:,} draws: {wall:.3f} s (cpu {cpu:.3f} s), "
-          f"{args.draws / wall:,.0f} draws/s; target 10,000 draws <= 0.4 s")
-    peer = PEER_SECONDS_10K * args.draws / 10_000
-    print(f"    ratio vs the Python peer `schelling` (~{PEER_SECONDS_10K:.0f} s per 10,000 draws, "
-          f"its claimed figure, not measured here): {peer / wall:.1f}x faster")
+    first = None
+    for k in threads:
+        bdm_module.set_threads(k)
+        wall, cpu = timed(prob, repeat=5)
+        first = wall if first is None else first
+        print(f"(a) emissions, 10 actors x {args.draws:,} draws, {k} thread{'s' if k > 1 else ''}: "
+              f"{wall:.3f} s (cpu {cpu:.3f} s), {args.draws / wall:,.0f} draws/s; "
+              f"target 10,000 draws <= 0.4 s" + (f"; {first / wall:.2f}x one thread" if k > 1 else ""))
+        scaled = args.draws / 10_000
+        if args.numpy:
+            continue
+        print(f"    ratio vs before this path ({BEFORE_SECONDS_10K:.2f} s per 10,000 draws, one thread, "
+              f"idle box): {BEFORE_SECONDS_10K * scaled / wall:.2f}x; vs the Python peer `schelling` "
+              f"(~{PEER_SECONDS_10K:.0f} s, its claimed figure, not measured here): "
+              f"{PEER_SECONDS_10K * scaled / wall:.1f}x")
     cases = ((30, 1000),) if args.skip_100 else ((30, 1000), (100, 1000))
     for n, draws in cases:
-        wall, cpu = timed(synthetic(n, draws, seed=n))
-        target = "; target <= 10 s" if n == 100 else ""
-        print(f"(b) synthetic, {n} actors x {draws:,} draws, 10 rounds: {wall:.3f} s (cpu {cpu:.3f} s), "
-              f"{draws / wall:,.0f} draws/s{target}")
+        problem = synthetic(n, draws, seed=n)
+        for k in threads:
+            bdm_module.set_threads(k)
+            wall, cpu = timed(problem)
+            target = "; target <= 10 s" if n == 100 else ""
+            print(f"(b) synthetic, {n} actors x {draws:,} draws, 10 rounds, {k} thread{'s' if k > 1 else ''}: "
+                  f"{wall:.3f} s (cpu {cpu:.3f} s), {draws / wall:,.0f} draws/s{target}")
+    bdm_module.set_threads(None)
+
+
+def load_other(path: str):
+    """Import another copy of the engine module under a private name (its engine is not
+    registered, so it can sit beside the installed one)."""
+    source = Path(path).read_text()
+    source = source.replace("\n@register(", "\n@(lambda *a, **k: (lambda f: f))(")
+    tmp = Path(tempfile.mkdtemp()) / "bdm_other.py"
+    tmp.write_text(source)
+    spec = importlib.util.spec_from_file_location("bdm_other", tmp)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bdm_other"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def compare(path: str, draws: int, skip_100: bool) -> None:
+    other = load_other(path)
+    bdm_module.set_threads(1)
+    rows, _ = emission_rows()
+    print(f"alternating runs, one thread: other = {path}, this = {bdm_module.__file__}")
+    print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    cases = [(f"(a) emissions 10 x {draws:,}", jittered(rows, draws), 5),
+             ("(b) synthetic 30 x 1,000", synthetic(30, 1000, seed=30), 3)]
+    if not skip_100:
+        cases.append(("(b) synthetic 100 x 1,000", synthetic(100, 1000, seed=100), 2))
+    for mod in (other, bdm_module):
+        mod.bdm(jittered(rows, 10), mod.SCHOLZ)
+    for name, problem, repeat in cases:
+        best = {"other": (np.inf, np.inf), "this": (np.inf, np.inf)}
+        results = {}
+        for _ in range(repeat):
+            for tag, mod in (("other", other), ("this", bdm_module)):
+                c0, t0 = time.process_time(), time.perf_counter()
+                results[tag] = mod.bdm(problem, mod.SCHOLZ)
+                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+                if wall < best[tag][0]:
+                    best[tag] = (wall, cpu)
+        a, b = results["other"], results["this"]
+        same = (np.array_equal(a.trajectory, b.trajectory) and np.array_equal(a.forecast, b.forecast)
+                and all(np.array_equal(v, b.diagnostics[k]) for k, v in a.diagnostics.items()))
+        print(f"{name}: other {best['other'][0]:.3f} s (cpu {best['other'][1]:.3f}), "
+              f"this {best['this'][0]:.3f} s (cpu {best['this'][1]:.3f}), "
+              f"ratio {best['other'][0] / best['this'][0]:.2f}x; outputs bit-identical: "
+              f"{'yes' if same else 'NO'}")
+    bdm_module.set_threads(None)
+
+
+def cold_start() -> float:
+    """Seconds for a fresh interpreter to import the engine, compile every kernel into an
+    empty Numba cache and run 10 emission draws."""
+    code = ("import numpy as np\n"
+            "from tawazun.engines.base import Problem\n"
+            "from tawazun.engines.bdm import bdm\n"
+            "p = Problem.from_points([f'a{k}' for k in range(10)], np.linspace(0, 1, 10),\n"
+            "                        np.full(10, 0.5), np.ones(10))\n"
+            "bdm(p.take(np.zeros(10, dtype=int)))\n")
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], env=env, check=True)
+        return time.perf_counter() - t0
 
 
 if __name__ == "__main__":

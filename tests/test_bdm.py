@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,8 @@ from tawazun.engines.bdm import (
     _simulate_numpy,
     _vote_sums,
     bdm,
+    get_threads,
+    set_threads,
 )
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
@@ -379,3 +382,64 @@ def test_large_batch_crosses_chunks():
     for k in (0, 44):
         one = bdm(p.take(slice(k, k + 1)), dataclasses.replace(SCHOLZ, rounds=3))
         np.testing.assert_allclose(one.trajectory[0], res.trajectory[k], atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------
+# Threads: the compiled path shares chunks of draws among threads; answers must not move
+# ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("preset", ["scholz", "text", "risk_neutral"])
+def test_thread_count_changes_nothing(preset):
+    # 10 actors: a compiled chunk holds 655 draws, so 1,500 draws make three chunks, and
+    # 1,500 x 11 rows of medians are split among threads as well
+    p = random_problem(21, 10, lower=-5.0, upper=5.0, batch=1500)
+    opts = dataclasses.replace(PRESETS[preset], rounds=10)
+    previous = set_threads(1)
+    try:
+        one = bdm(p, opts)
+        set_threads(2)
+        two = bdm(p, opts)
+        set_threads(3)
+        three = bdm(p, opts)
+    finally:
+        set_threads(previous)
+    for other in (two, three):
+        np.testing.assert_array_equal(one.trajectory, other.trajectory)
+        np.testing.assert_array_equal(one.forecast, other.forecast)
+        for key, value in one.diagnostics.items():
+            np.testing.assert_array_equal(value, other.diagnostics[key], err_msg=key)
+
+
+def test_compiled_threads_argument_and_chunks():
+    rng = np.random.default_rng(3)
+    u0 = rng.uniform(0, 1, (700, 10))
+    u0[:50, :3] = 0.25  # coincident actors in the first chunk
+    w = rng.uniform(0, 1, (700, 10))
+    s = rng.uniform(0, 1, (700, 10))
+    o = dataclasses.replace(SCHOLZ, rounds=4, q=0.7)
+    a = _simulate_compiled(u0, w, s, o, threads=1)
+    b = _simulate_compiled(u0, w, s, o, threads=2)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    # every draw equals its own run alone (chunk boundaries change nothing)
+    for k in (0, 654, 655, 699):
+        one = _simulate_compiled(u0[k:k + 1], w[k:k + 1], s[k:k + 1], o, threads=1)
+        for x, y in zip(a, one):
+            np.testing.assert_array_equal(x[k:k + 1], y)
+
+
+def test_set_threads_and_environment(monkeypatch):
+    previous = set_threads(4)
+    try:
+        assert get_threads() == 4
+        assert set_threads(0) == 4 and get_threads() == 1  # at least one
+        monkeypatch.setenv("TAWAZUN_BDM_THREADS", "3")
+        set_threads(None)
+        assert get_threads() == 3
+        monkeypatch.setenv("TAWAZUN_BDM_THREADS", "many")
+        set_threads(None)
+        assert get_threads() >= 1
+        monkeypatch.delenv("TAWAZUN_BDM_THREADS")
+        if hasattr(os, "sched_getaffinity"):
+            assert get_threads() == len(os.sched_getaffinity(0))  # not in a Dask worker
+    finally:
+        set_threads(previous)

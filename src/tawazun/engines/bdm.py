@@ -14,16 +14,22 @@ Two implementations of the same arithmetic:
 * ``_simulate_numpy`` - the reference: (B, n), (B, n, n) and (B, n, n, n) arrays, a
   Python loop over rounds and over chunks of the batch only. It is the path for
   ``risk_range="alternatives"``.
-* ``_simulate_compiled`` - the default path: rounds outside, and within a round two
-  Numba kernels that go draw by draw over a cache-sized chunk, with NumPy evaluating
-  the powers for the whole chunk. The vote sums there cost O(n^2) per draw instead of
-  O(n^3) (see ``_nb_vote_sums``). Profiling showed the NumPy reference about 25 times
-  slower than the speed target on the emission case; the tests check the two agree.
+* ``_simulate_compiled`` - the default path: the batch in cache-sized chunks, rounds
+  outside, and within a round Numba kernels that go draw by draw, with NumPy's
+  vectorised log and exp evaluating the powers of the whole chunk on flat per-draw
+  rows the kernels fill and read (``_pow_layout``). The vote sums there cost O(n^2)
+  per draw instead of O(n^3) (see ``_nb_vote_sums``). Chunks may be shared among
+  threads (``set_threads``); every draw's arithmetic is the same on any thread.
+  Profiling showed the NumPy reference about 25 times slower than the speed target
+  on the emission case; the tests check the two agree.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,6 +143,8 @@ PRESETS: dict[str, BdmOptions] = {
 _CHUNK_ELEMENTS = 2_000_000
 # The compiled path keeps its (chunk, n, n) arrays small enough to stay in cache.
 _KERNEL_CHUNK_ELEMENTS = 1 << 16
+# Median and mean rows are only split among threads above this many rows per thread.
+_SUMMARY_ROWS_PER_THREAD = 8192
 
 
 def _batch_median(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -383,7 +391,7 @@ _OPT_CODES = {
 }
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _nb_weighted_median(u, w, order):
     n = u.shape[0]
     total = 0.0
@@ -407,54 +415,72 @@ def _nb_weighted_median(u, w, order):
     return u[order[n - 1]]
 
 
-@njit(cache=True, error_model="numpy")
-def _nb_vote_sums(u, w, order, third, fill_phi, num, den, phi, cw):
+@njit(cache=True, nogil=True, error_model="numpy")
+def _nb_vote_sums(u, w, order, third, plain_distance, num, den, phi, cw, ptr, reuse):
     """num[i, j], den[i, j] of P_i(j) for one draw. phi[k, l] is voter k's (possibly
-    risk-transformed) distance to actor l; with fill_phi it is set to |u_k - u_l| here.
-    cw is a work array."""
+    risk-transformed) distance to actor l; with plain_distance the distances are
+    |u_k - u_l|, computed here (phi is then not used). cw is a work array. The voter
+    counts below each pair's midpoint depend on the positions only: they are stored in
+    ptr (two per pair, pairs in position order) and, with reuse, read back from it
+    instead of being searched again."""
     n = u.shape[0]
-    if fill_phi:
-        for k in range(n):
-            for l in range(n):
-                phi[k, l] = abs(u[k] - u[l])
     # cw[c, l] = sum over the first c actors in position order of w_k phi[k, l]
     for l in range(n):
         cw[0, l] = 0.0
     for c in range(n):
         k = order[c]
-        for l in range(n):
-            cw[c + 1, l] = cw[c, l] + w[k] * phi[k, l]
+        wk = w[k]
+        if plain_distance:
+            uk = u[k]
+            for l in range(n):
+                cw[c + 1, l] = cw[c, l] + wk * abs(uk - u[l])
+        else:
+            for l in range(n):
+                cw[c + 1, l] = cw[c, l] + wk * phi[k, l]
     # Pairs in position order: for a fixed lower actor the midpoint rises with the upper
     # one, so the two voter counts below it only move forward (two pointers, O(n^2)).
     for a in range(n):
         num[a, a] = 0.0
         den[a, a] = 0.0
+    q = 0
     for ia in range(n):
         lo = order[ia]
         c_lt = ia  # #{k: u_k < mid}
         c_le = ia  # #{k: u_k <= mid}
         for ib in range(ia + 1, n):
             hi = order[ib]
+            q += 2
             if u[hi] == u[lo]:
                 num[lo, hi] = 0.0
                 num[hi, lo] = 0.0
                 den[lo, hi] = 0.0
                 den[hi, lo] = 0.0
                 continue
-            mid = 0.5 * (u[lo] + u[hi])
-            while c_lt < n and u[order[c_lt]] < mid:
-                c_lt += 1
-            if c_le < c_lt:
-                c_le = c_lt
-            while c_le < n and u[order[c_le]] <= mid:
-                c_le += 1
+            if reuse:
+                c_lt = ptr[q - 2]
+                c_le = ptr[q - 1]
+            else:
+                mid = 0.5 * (u[lo] + u[hi])
+                while c_lt < n and u[order[c_lt]] < mid:
+                    c_lt += 1
+                if c_le < c_lt:
+                    c_le = c_lt
+                while c_le < n and u[order[c_le]] <= mid:
+                    c_le += 1
+                ptr[q - 2] = c_lt
+                ptr[q - 1] = c_le
             # voters below the midpoint prefer lo; above it prefer hi
             for_lo = (cw[c_lt, hi] - cw[c_lt, lo])
             for_hi = (cw[n, lo] - cw[c_le, lo]) - (cw[n, hi] - cw[c_le, hi])
             if third:
                 # drop the two contenders' own votes
-                for_lo -= w[lo] * phi[lo, hi]
-                for_hi -= w[hi] * phi[hi, lo]
+                if plain_distance:
+                    d = abs(u[lo] - u[hi])
+                    for_lo -= w[lo] * d
+                    for_hi -= w[hi] * d
+                else:
+                    for_lo -= w[lo] * phi[lo, hi]
+                    for_hi -= w[hi] * phi[hi, lo]
                 if for_lo < 0.0:
                     for_lo = 0.0
                 if for_hi < 0.0:
@@ -465,7 +491,7 @@ def _nb_vote_sums(u, w, order, third, fill_phi, num, den, phi, cw):
             den[hi, lo] = for_lo + for_hi
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _nb_prob(num, den, all_pairs, P):
     n = num.shape[0]
     norm = 0.0
@@ -479,7 +505,7 @@ def _nb_prob(num, den, all_pairs, P):
             P[i, j] = num[i, j] / d if d > 0.0 else 0.5
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _nb_eu(us, uf, usq, Dij, mu_c, P, s_t, r, q):
     """E of challenger c against target t from the success/failure utilities us, uf,
     the status-quo utility usq (all at risk exponent r), Dij = |x_c - x_t|,
@@ -496,7 +522,7 @@ def _nb_eu(us, uf, usq, Dij, mu_c, P, s_t, r, q):
     return e
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _nb_sort(u, order):
     """Stable insertion sort of indices by position (n is small, and positions change
     little from round to round, so the previous order is a good start)."""
@@ -511,11 +537,13 @@ def _nb_sort(u, order):
         order[p + 1] = k
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _nb_stage_risk(u, w, s, order, q, risk, reference, security_sum, third, all_pairs,
-                   P1, r, mud, num, den, phi, cw, sec):
-    """Per draw of a chunk: sort, reference point, P with r = 1, and risk exponents."""
+                   use_phi, P1, r, mud, LA, num, den, phi, cw, sec, ptr):
+    """Per draw of a chunk: sort, reference point, P with r = 1, risk exponents and,
+    with risk, the arguments of the logarithms in the powers (see ``_pow_layout``)."""
     B, n = u.shape
+    npair = n * (n - 1) // 2
     for b in range(B):
         ub = u[b]
         wb = w[b]
@@ -543,12 +571,29 @@ def _nb_stage_risk(u, w, s, order, q, risk, reference, security_sum, third, all_
         else:
             for k in range(n):
                 mud[b, k] = 0.0
-        _nb_vote_sums(ub, wb, ob, third, True, num, den, phi, cw)
+        _nb_vote_sums(ub, wb, ob, third, True, num, den, phi, cw, ptr[b], False)
         _nb_prob(num, den, all_pairs, P1[b])
         if not risk:
             for k in range(n):
                 r[b, k] = 1.0
             continue
+        # log arguments of the pair (i < j): 1/2 - D/2, 1/2 + D/2 and D (D symmetric)
+        la = LA[b]
+        p = 0
+        for i in range(n):
+            ui = ub[i]
+            for j in range(i + 1, n):
+                d = abs(ui - ub[j])
+                la[p] = d * -0.5 + 0.5
+                la[npair + p] = d * 0.5 + 0.5
+                p += 1
+        if use_phi:
+            p = 2 * npair
+            for i in range(n):
+                ui = ub[i]
+                for j in range(i + 1, n):
+                    la[p] = abs(ui - ub[j])
+                    p += 1
         for k in range(n):
             sec[k] = 0.0
         for i in range(n):
@@ -574,30 +619,75 @@ def _nb_stage_risk(u, w, s, order, q, risk, reference, security_sum, third, all_
             r[b, k] = (1.0 - R / 3.0) / (1.0 + R / 3.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
+def _nb_exp_args(L, r, use_phi, log_half, E):
+    """Exponent arguments r log(.) from the logarithms L (layout of ``_pow_layout``)."""
+    B, n = r.shape
+    npair = n * (n - 1) // 2
+    base = (6 if use_phi else 4) * npair
+    for b in range(B):
+        lb = L[b]
+        eb = E[b]
+        rb = r[b]
+        p = 0
+        for i in range(n):
+            ri = rb[i]
+            for j in range(i + 1, n):
+                rj = rb[j]
+                ls = lb[p]
+                lf = lb[npair + p]
+                eb[p] = ls * rj  # GS[i, j] = (1/2 - D/2)^(r_j)
+                eb[npair + p] = ls * ri  # GS[j, i]
+                eb[2 * npair + p] = lf * rj  # GF[i, j] = (1/2 + D/2)^(r_j)
+                eb[3 * npair + p] = lf * ri  # GF[j, i]
+                if use_phi:
+                    lp = lb[2 * npair + p]
+                    eb[4 * npair + p] = lp * ri  # PHI[i, j] = D^(r_i)
+                    eb[5 * npair + p] = lp * rj  # PHI[j, i] = D^(r_j)
+                p += 1
+        for k in range(n):
+            eb[base + k] = rb[k] * log_half  # 1/2^(r_k)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _nb_stage_offers(u, w, s, order, q, third, weaker_moves, figure, offer_choice,
-                     receiver, all_pairs, capitulation, use_phi, P1, r, mud, GS, GF, usq, PHI,
-                     new_u, counts, num, den, cw, P, A, Bm, kinds, targets):
-    """Per draw of a chunk: votes with risk (if PHI is used), expected utilities from
-    the precomputed powers GS[b, i, j] = (1/2 - D_ij/2)^(r_j), GF likewise with + (so
-    Us = 2 - 4 GS, Uf = 2 - 4 GF), the offers and
-    the chosen moves (into new_u) with counts (lost conflicts, compromises,
-    capitulations, moved)."""
+                     receiver, all_pairs, capitulation, use_phi, P1, r, mud, E,
+                     new_u, counts, num, den, phi, cw, P, A, Bm, kinds, targets, ptr):
+    """Per draw of a chunk: votes with risk (with ``use_phi``), expected utilities from
+    the powers E (layout of ``_pow_layout``; Us = 2 - 4 (1/2 - D/2)^r, Uf = 2 - 4
+    (1/2 + D/2)^r, exact linear forms where r = 1), the offers and the chosen moves
+    (into new_u) with counts (lost conflicts, compromises, capitulations, moved)."""
     B, n = u.shape
+    npair = n * (n - 1) // 2
+    base = (6 if use_phi else 4) * npair
     for b in range(B):
         ub = u[b]
         sb = s[b]
+        rb = r[b]
+        eb = E[b]
         if use_phi:
-            _nb_vote_sums(ub, w[b], order[b], third, False, num, den, PHI[b], cw)
-            _nb_prob(num, den, all_pairs, P)
-        else:
+            # voter k's distance to l raised to r_k; exactly D where r_k = 1
+            p = 0
             for i in range(n):
-                for j in range(n):
-                    P[i, j] = P1[b, i, j]
+                phi[i, i] = 0.0
+                for j in range(i + 1, n):
+                    d = abs(ub[i] - ub[j])
+                    phi[i, j] = d if rb[i] == 1.0 else eb[4 * npair + p]
+                    phi[j, i] = d if rb[j] == 1.0 else eb[5 * npair + p]
+                    p += 1
+            _nb_vote_sums(ub, w[b], order[b], third, False, num, den, phi, cw, ptr[b], True)
+            _nb_prob(num, den, all_pairs, P)
+            Pb = P
+        else:
+            Pb = P1[b]
+        p = -1
         for i in range(n):
             A[i, i] = 0.0
             Bm[i, i] = 0.0
+            ri = rb[i]
+            sq_i = 0.0 if ri == 1.0 else 2.0 - 4.0 * eb[base + i]
             for j in range(i + 1, n):
+                p += 1
                 Dij = abs(ub[i] - ub[j])
                 if Dij == 0.0:
                     # actors at the same position have nothing to bargain about
@@ -606,31 +696,29 @@ def _nb_stage_offers(u, w, s, order, q, third, weaker_moves, figure, offer_choic
                     Bm[i, j] = 0.0
                     Bm[j, i] = 0.0
                     continue
-                ri = r[b, i]
-                rj = r[b, j]
-                # GS[b, i, j] is at r_j, GS[b, j, i] at r_i (D is symmetric)
+                rj = rb[j]
                 if ri == 1.0:
                     us_i = 2.0 * Dij
                     uf_i = -2.0 * Dij
                 else:
-                    us_i = 2.0 - 4.0 * GS[b, j, i]
-                    uf_i = 2.0 - 4.0 * GF[b, j, i]
+                    us_i = 2.0 - 4.0 * eb[npair + p]
+                    uf_i = 2.0 - 4.0 * eb[3 * npair + p]
                 if rj == 1.0:
                     us_j = 2.0 * Dij
                     uf_j = -2.0 * Dij
+                    sq_j = 0.0
                 else:
-                    us_j = 2.0 - 4.0 * GS[b, i, j]
-                    uf_j = 2.0 - 4.0 * GF[b, i, j]
-                sq_i = usq[b, i]
-                sq_j = usq[b, j]
+                    us_j = 2.0 - 4.0 * eb[p]
+                    uf_j = 2.0 - 4.0 * eb[2 * npair + p]
+                    sq_j = 2.0 - 4.0 * eb[base + j]
                 # i challenging j valued by i, and j challenging i valued by j
-                e_ij_i = _nb_eu(us_i, uf_i, sq_i, Dij, mud[b, i], P[i, j], sb[j], ri, q)
-                e_ji_j = _nb_eu(us_j, uf_j, sq_j, Dij, mud[b, j], P[j, i], sb[i], rj, q)
+                e_ij_i = _nb_eu(us_i, uf_i, sq_i, Dij, mud[b, i], Pb[i, j], sb[j], ri, q)
+                e_ji_j = _nb_eu(us_j, uf_j, sq_j, Dij, mud[b, j], Pb[j, i], sb[i], rj, q)
                 if receiver:
                     # each receiver values both directions with its own exponent
-                    A[i, j] = _nb_eu(us_j, uf_j, sq_j, Dij, mud[b, i], P[i, j], sb[j], rj, q)
+                    A[i, j] = _nb_eu(us_j, uf_j, sq_j, Dij, mud[b, i], Pb[i, j], sb[j], rj, q)
                     Bm[i, j] = e_ji_j
-                    A[j, i] = _nb_eu(us_i, uf_i, sq_i, Dij, mud[b, j], P[j, i], sb[i], ri, q)
+                    A[j, i] = _nb_eu(us_i, uf_i, sq_i, Dij, mud[b, j], Pb[j, i], sb[i], ri, q)
                     Bm[j, i] = e_ij_i
                 else:
                     A[i, j] = e_ij_i
@@ -642,62 +730,73 @@ def _nb_stage_offers(u, w, s, order, q, third, weaker_moves, figure, offer_choic
         n_cap = 0
         n_moved = 0
         for j in range(n):
-            # pass 1: classify the offers to j (kind -1: none, 0 lost conflict,
-            # 1 compromise, 2 capitulation) and their targets
+            # classify the offers to j (kind -1: none, 0 lost conflict, 1 compromise,
+            # 2 capitulation) and their targets; except for "largest_eu", which needs
+            # the top EU first (a second pass), choose in the same pass
             top_eu = -np.inf
+            best = -1
+            best_rank = 3
+            best_key = np.inf
+            uj = ub[j]
             for i in range(n):
                 kinds[i] = -1
                 if i == j:
                     continue
                 a = A[i, j]
-                bb = Bm[i, j]
                 if not a > 0.0:
                     continue
+                bb = Bm[i, j]
+                kind = -1
                 if bb > 0.0:
                     if weaker_moves and a > bb:
-                        kinds[i] = 0
+                        kind = 0
                         n_lost += 1
-                        targets[i] = ub[i]
+                        target = ub[i]
                 elif a > -bb:
-                    kinds[i] = 1
+                    kind = 1
                     n_comp += 1
                     frac = -bb / a
                     if figure:
                         frac = 1.0 - frac
-                    targets[i] = ub[j] + (ub[i] - ub[j]) * frac
+                    target = uj + (ub[i] - uj) * frac
                 elif capitulation:
-                    kinds[i] = 2
+                    kind = 2
                     n_cap += 1
-                    targets[i] = ub[i]
-                if kinds[i] >= 0 and a > top_eu:
-                    top_eu = a
-            # pass 2: choose
-            best = -1
-            best_rank = 3
-            best_key = np.inf
-            for i in range(n):
-                kind = kinds[i]
+                    target = ub[i]
                 if kind < 0:
                     continue
-                a = A[i, j]
-                bb = Bm[i, j]
-                move = abs(targets[i] - ub[j])
+                kinds[i] = kind
+                targets[i] = target
+                if a > top_eu:
+                    top_eu = a
+                if offer_choice == 3:
+                    continue
+                move = abs(target - uj)
                 if offer_choice == 1:  # least move
                     rank = 0
-                    key = move
-                elif offer_choice == 3:  # largest sender EU (to 1e-12), then least move
-                    rank = 0 if a >= top_eu * (1.0 - 1e-12) else 1
                     key = move
                 else:  # by type
                     rank = kind
                     if offer_choice == 0 and kind == 1:
-                        key = (-bb * ub[j] + a * ub[i]) / (a - bb)
+                        key = (-bb * uj + a * ub[i]) / (a - bb)
                     else:
                         key = move
                 if rank < best_rank or (rank == best_rank and key < best_key):
                     best = i
                     best_rank = rank
                     best_key = key
+            if offer_choice == 3:
+                # largest sender EU (to 1e-12), then least move
+                for i in range(n):
+                    if kinds[i] < 0:
+                        continue
+                    a = A[i, j]
+                    rank = 0 if a >= top_eu * (1.0 - 1e-12) else 1
+                    key = abs(targets[i] - uj)
+                    if rank < best_rank or (rank == best_rank and key < best_key):
+                        best = i
+                        best_rank = rank
+                        best_key = key
             if best >= 0:
                 new_u[b, j] = min(1.0, max(0.0, targets[best]))
             else:
@@ -710,7 +809,7 @@ def _nb_stage_offers(u, w, s, order, q, third, weaker_moves, figure, offer_choic
         counts[b, 3] = n_moved
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _nb_summaries(x, w, median, mean):
     """Per row of x (rows, n) with weights w (rows, n): the lower weighted median (as
     ``tawazun.engines.median.weighted_median``) and the weighted mean; equal weights
@@ -770,13 +869,106 @@ def _simulate_numpy(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOptio
     return traj, counts, risk
 
 
-def _simulate_compiled(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOptions):
+def _pow_layout(n: int, use_phi: bool) -> tuple[int, int]:
+    """Row lengths of the per-draw power buffers of the compiled path.
+
+    With p the index of the pair (i < j) in row-major order and m = n(n-1)/2 pairs, the
+    logarithm row holds [1/2 - D_ij/2 | 1/2 + D_ij/2 | D_ij] (D is symmetric, so each
+    logarithm serves both orders of the pair) and the exponential row
+    [GS_ij | GS_ji | GF_ij | GF_ji | PHI_ij | PHI_ji | 1/2^(r_k)], where GS_ij =
+    (1/2 - D_ij/2)^(r_j), GF_ij = (1/2 + D_ij/2)^(r_j) and PHI_ij = D_ij^(r_i); the
+    D and PHI blocks only when the votes use risk (``use_phi``).
+    """
+    m = n * (n - 1) // 2
+    return (3 if use_phi else 2) * m, (6 if use_phi else 4) * m + n
+
+
+def _in_dask_worker() -> bool:
+    """True inside a Dask worker task (its cluster already shares out the cores)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except Exception:  # noqa: BLE001 - outside a worker it raises ValueError
+        return False
+    return True
+
+
+def _default_threads() -> int:
+    """``TAWAZUN_BDM_THREADS`` if set to a whole number >= 1; else 1 inside a Dask worker;
+    else the number of cores this process may run on."""
+    raw = os.environ.get("TAWAZUN_BDM_THREADS", "").strip()
+    if raw.isdigit() and int(raw) >= 1:
+        return int(raw)
+    if _in_dask_worker():
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_THREADS: int | None = None  # None: _default_threads() at each call
+
+
+def set_threads(threads: int | None = None) -> int | None:
+    """Set the threads the compiled path spreads its chunks of draws over; None (the
+    initial state) means the default of :func:`_default_threads`, looked up at each
+    call. Returns the previous setting. A batch of one chunk runs on the calling thread.
+
+    Every draw is computed by the same code whatever thread runs it, so the results do
+    not depend on this number; only the wall-clock time does.
+    """
+    global _THREADS
+    previous = _THREADS
+    _THREADS = None if threads is None else max(1, int(threads))
+    return previous
+
+
+def get_threads() -> int:
+    """Threads the next call will use at most (the setting, else the default)."""
+    return _default_threads() if _THREADS is None else _THREADS
+
+
+class _Chunks:
+    """Scratch of one worker of the compiled path, for chunks of at most ``c`` draws."""
+
+    def __init__(self, c: int, n: int, n_log: int, n_exp: int):
+        self.num = np.empty((n, n))
+        self.den = np.empty((n, n))
+        self.phi = np.empty((n, n))
+        self.cw = np.empty((n + 1, n))
+        self.P = np.empty((n, n))
+        self.A = np.empty((n, n))
+        self.Bm = np.empty((n, n))
+        self.sec = np.empty(n)
+        self.kinds = np.empty(n, dtype=np.int64)
+        self.targets = np.empty(n)
+        self.P1 = np.empty((c, n, n))
+        self.r = np.empty((c, n))
+        self.mud = np.empty((c, n))
+        self.u = np.empty((c, n))
+        self.new_u = np.empty((c, n))
+        self.cnt = np.empty((c, 4), dtype=np.int64)
+        self.LA = np.empty((c, n_log))
+        self.E = np.empty((c, n_exp))
+        self.order = np.empty((c, n), dtype=np.int64)
+        self.ptr = np.empty((c, n * (n - 1)), dtype=np.int64)  # voter counts per pair
+
+
+def _simulate_compiled(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOptions,
+                       threads: int | None = None):
     """Same contract as :func:`_simulate_numpy`, through compiled kernels.
 
-    Rounds are the outer loop; within a round, two kernels go draw by draw (sorting,
-    vote sums, risk; then expected utilities and offers) and NumPy evaluates the powers
-    (x^r = exp(r log x)) for the whole chunk at once, where its vectorised exp and log
-    are several times faster than scalar calls.
+    The batch is cut into chunks; for each chunk, rounds are the outer loop and within
+    a round the kernels go draw by draw (sorting, vote sums, risk; then expected
+    utilities and offers). The powers x^r = exp(r log x) are evaluated by NumPy's
+    vectorised log and exp, one call each per chunk and round, on flat buffers the
+    kernels fill and read (``_pow_layout``): one logarithm per unordered pair and
+    power, no (B, n, n) temporaries. With ``threads`` > 1 (default: :func:`get_threads`)
+    the chunks are shared among that many threads (the kernels and NumPy release the
+    GIL); each draw's arithmetic is the same whichever thread runs it.
     """
     B, n = u0.shape
     T = int(opts.rounds)
@@ -784,77 +976,63 @@ def _simulate_compiled(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOp
     traj[:, 0] = u0
     counts = np.zeros((B, T, 4), dtype=np.int64)
     risk = np.ones((B, T, n))
+    if B == 0 or T == 0 or n == 0:
+        return traj, counts, risk
     code = {name: table[getattr(opts, name)] for name, table in _OPT_CODES.items()}
     third = code["prob_voters"] == 1
     all_pairs = code["prob_norm"] == 1
+    weaker_moves = code["conflict_rule"] == 0
+    figure = code["compromise_sign"] == 1
+    receiver = code["perspective"] == 1
+    capitulation = bool(opts.capitulation)
     use_phi = bool(opts.vote_risk and opts.risk)
-    chunk = max(1, min(B, _KERNEL_CHUNK_ELEMENTS // (n * n)))
-    num = np.empty((n, n))
-    den = np.empty((n, n))
-    phi = np.empty((n, n))
-    cw = np.empty((n + 1, n))
-    P = np.empty((n, n))
-    A = np.empty((n, n))
-    Bm = np.empty((n, n))
-    vec = np.empty(n)
-    kinds = np.empty(n, dtype=np.int64)
-    targets = np.empty(n)
+    powers = bool(opts.risk)
+    n_log, n_exp = _pow_layout(n, use_phi)
+    if not powers:
+        n_log = n_exp = 0
+    q = float(opts.q)
     log_half = np.log(0.5)
-    for start in range(0, B, chunk):
-        sl = slice(start, min(B, start + chunk))
-        b = sl.stop - sl.start
-        u = np.array(u0[sl], dtype=np.float64, order="C", copy=True)
-        wc = np.ascontiguousarray(w[sl], dtype=np.float64)
-        sc = np.ascontiguousarray(s[sl], dtype=np.float64)
-        order = np.tile(np.arange(n, dtype=np.int64), (b, 1))
-        P1 = np.empty((b, n, n))
-        r = np.empty((b, n))
-        mud = np.empty((b, n))
-        new_u = np.empty((b, n))
-        cnt = np.empty((b, 4), dtype=np.int64)
-        for t in range(T):
-            _nb_stage_risk(u, wc, sc, order, float(opts.q), bool(opts.risk), code["reference"],
-                           code["security_sum"], third, all_pairs, P1, r, mud, num, den, phi,
-                           cw, vec)
-            D = np.abs(u[:, :, None] - u[:, None, :])
-            rc = r[:, None, :]  # r_j along the last axis
-            # GS[b, i, j] = (1/2 - D_ij/2)^(r_j) and GF likewise with +, computed in place;
-            # the kernel forms Us = 2 - 4 GS and Uf = 2 - 4 GF.
-            with np.errstate(divide="ignore"):
-                GS = np.multiply(D, -0.5)
-                GS += 0.5
-                np.log(GS, out=GS)
-                GS *= rc
-                np.exp(GS, out=GS)
-                GF = np.multiply(D, 0.5)
-                GF += 0.5
-                np.log(GF, out=GF)
-                GF *= rc
-                np.exp(GF, out=GF)
-                usq = 2.0 - 4.0 * np.exp(r * log_half)
-                if use_phi:
-                    PHI = np.log(D)  # voter k's D^(r_k); exp(-inf) = 0 at D = 0
-                    PHI *= r[:, :, None]
-                    np.exp(PHI, out=PHI)
-                else:
-                    PHI = D
-            unit = r == 1.0  # exact linear forms where r = 1
-            if unit.any():
-                uc = np.broadcast_to(unit[:, None, :], D.shape)
-                GS = np.where(uc, 0.5 - 0.5 * D, GS)
-                GF = np.where(uc, 0.5 + 0.5 * D, GF)
-                usq = np.where(unit, 0.0, usq)
-                if use_phi:
-                    PHI = np.where(unit[:, :, None], D, PHI)
-            _nb_stage_offers(u, wc, sc, order, float(opts.q), third, code["conflict_rule"] == 0,
-                             code["compromise_sign"] == 1, code["offer_choice"],
-                             code["perspective"] == 1, all_pairs, bool(opts.capitulation),
-                             use_phi, P1, r, mud, GS, GF, usq, PHI, new_u, cnt, num, den, cw,
-                             P, A, Bm, kinds, targets)
-            u, new_u = new_u, u
-            traj[sl, t + 1] = u
-            counts[sl, t] = cnt
-            risk[sl, t] = r
+    chunk = max(1, min(B, _KERNEL_CHUNK_ELEMENTS // max(1, n * n)))
+    starts = list(range(0, B, chunk))
+    workers = max(1, min(len(starts), get_threads() if threads is None else int(threads)))
+
+    def run(first: int) -> None:
+        k = _Chunks(min(B, chunk), n, n_log, n_exp)
+        for start in starts[first::workers]:
+            stop = min(B, start + chunk)
+            b = stop - start
+            ub, nb = k.u[:b], k.new_u[:b]
+            ub[...] = u0[start:stop]
+            wc = np.ascontiguousarray(w[start:stop], dtype=np.float64)
+            sc = np.ascontiguousarray(s[start:stop], dtype=np.float64)
+            ob = k.order[:b]
+            ob[...] = np.arange(n)
+            P1, r, mud, cnt, LA, E = k.P1[:b], k.r[:b], k.mud[:b], k.cnt[:b], k.LA[:b], k.E[:b]
+            ptr = k.ptr[:b]
+            for t in range(T):
+                _nb_stage_risk(ub, wc, sc, ob, q, powers, code["reference"], code["security_sum"],
+                               third, all_pairs, use_phi, P1, r, mud, LA, k.num, k.den, k.phi,
+                               k.cw, k.sec, ptr)
+                if powers:
+                    with np.errstate(divide="ignore"):
+                        np.log(LA, out=LA)  # log 0 = -inf, and exp(-inf) = 0 below
+                    _nb_exp_args(LA, r, use_phi, log_half, E)
+                    np.exp(E, out=E)
+                _nb_stage_offers(ub, wc, sc, ob, q, third, weaker_moves, figure,
+                                 code["offer_choice"], receiver, all_pairs, capitulation,
+                                 use_phi, P1, r, mud, E, nb, cnt, k.num, k.den, k.phi, k.cw,
+                                 k.P, k.A, k.Bm, k.kinds, k.targets, ptr)
+                ub, nb = nb, ub
+                traj[start:stop, t + 1] = ub
+                counts[start:stop, t] = cnt
+                risk[start:stop, t] = r
+
+    if workers == 1:
+        run(0)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for future in [pool.submit(run, k) for k in range(workers)]:
+                future.result()
     return traj, counts, risk
 
 
@@ -892,7 +1070,17 @@ def bdm(problem: Problem, options: BdmOptions | None = None,
     median = np.empty(B * (T + 1))
     mean = np.empty(B * (T + 1))
     if n > 0:
-        _nb_summaries(flat, wf, median, mean)
+        rows = B * (T + 1)
+        workers = max(1, min(get_threads(), rows // _SUMMARY_ROWS_PER_THREAD))
+        if workers == 1:
+            _nb_summaries(flat, wf, median, mean)
+        else:  # rows are independent: split them among threads
+            cuts = [rows * k // workers for k in range(workers + 1)]
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                jobs = [pool.submit(_nb_summaries, flat[a:z], wf[a:z], median[a:z], mean[a:z])
+                        for a, z in zip(cuts[:-1], cuts[1:])]
+                for job in jobs:
+                    job.result()
     median = median.reshape(B, T + 1)
     mean = mean.reshape(B, T + 1)
     diagnostics = {
