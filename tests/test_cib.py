@@ -50,7 +50,7 @@ def test_somewhereland_consistent_scenarios_and_tis():
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize("method", ["static", "fcff"])
+@pytest.mark.parametrize("method", ["static", "fcff", "prop"])
 def test_somewhereland_weak_consistency_counts(method):
     arr = _arrays(cio.read_cibcsv(_ref("somewhereland_matrix.csv")))
     expected = json.loads(_ref("somewhereland_expected.json").read_text())["count_ic_le"]
@@ -246,10 +246,62 @@ def cib_case(draw, max_desc=5, max_var=4):
 def test_pruned_enumeration_equals_brute_force(case, k):
     matrix, counts = case
     want = _tuples(cib.brute_force(matrix, counts, k))
-    for method in ("static", "fcff"):
+    for method in ("static", "fcff", "prop"):
         got = cib.enumerate_scenarios(matrix, counts, tolerance=k, method=method)
         assert _tuples(got.scenarios) == want
         assert got.evaluated <= sum(np.cumprod(counts))  # never more nodes than the full tree
+
+
+@st.composite
+def cib_case_with_singletons(draw):
+    """Like cib_case but descriptors may have a single variant, and judgments may be halves."""
+    d = draw(st.integers(1, 6))
+    counts = draw(st.lists(st.integers(1, 4), min_size=d, max_size=d))
+    v = sum(counts)
+    flat = draw(st.lists(st.integers(-6, 6), min_size=v * v, max_size=v * v))
+    return np.array(flat, dtype=float).reshape(v, v) / 2, counts
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cib_case_with_singletons(), k=st.sampled_from([0, 0.5, 1, 2, 3]), threads=st.sampled_from([1, 2]))
+def test_propagation_search_equals_brute_force(case, k, threads):
+    matrix, counts = case
+    want = _tuples(cib.brute_force(matrix, counts, k))
+    got = cib.enumerate_scenarios(matrix, counts, tolerance=k, method="prop", threads=threads)
+    assert _tuples(got.scenarios) == want
+    assert got.complete
+    static = cib.enumerate_scenarios(matrix, counts, tolerance=k, method="static", threads=1)
+    assert _tuples(static.scenarios) == want
+    if want:
+        assert np.allclose(got.scores.tis, static.scores.tis)
+
+
+def test_propagation_search_on_larger_random_matrices():
+    rng = np.random.default_rng(2026)
+    for counts in ([3] * 11, [2, 5, 3, 4, 3, 2, 4, 3]):
+        v = sum(counts)
+        m = rng.integers(-3, 4, size=(v, v)).astype(float)
+        for k in (0, 1, 3):
+            ref = _tuples(cib.enumerate_scenarios(m, counts, tolerance=k, method="static").scenarios)
+            one = cib.enumerate_scenarios(m, counts, tolerance=k, method="prop", threads=1)
+            two = cib.enumerate_scenarios(m, counts, tolerance=k, method="prop", threads=2)
+            assert _tuples(one.scenarios) == _tuples(two.scenarios) == ref
+            assert one.evaluated == two.evaluated
+        if len(counts) <= 8:
+            assert ref == _tuples(cib.brute_force(m, counts, 3))
+
+
+def test_propagation_search_node_budget_and_limits():
+    rng = np.random.default_rng(11)
+    counts = [3] * 12
+    m = rng.integers(-3, 4, size=(36, 36)).astype(float)
+    full = cib.enumerate_scenarios(m, counts, method="prop")
+    assert full.complete and full.evaluated > 20
+    cut = cib.enumerate_scenarios(m, counts, method="prop", max_nodes=5, threads=1)
+    assert not cut.complete and cut.evaluated <= 6
+    assert set(_tuples(cut.scenarios)) <= set(_tuples(full.scenarios))
+    with pytest.raises(ValueError, match="too many variants"):
+        cib.enumerate_scenarios(np.zeros((60, 60)), [30, 30], method="prop")
 
 
 @settings(max_examples=40, deadline=None)

@@ -28,6 +28,7 @@ class TieChoice(str, Enum):
 class MethodChoice(str, Enum):
     static = "static"
     fcff = "fcff"
+    prop = "prop"
 
 
 def load_section(source: Optional[Path]):  # -> ScenariosSection

@@ -15,7 +15,8 @@ Vocabulary (see docs/models/cib.md for the full definitions and the decisions lo
   strictly, < 0 exactly when S is inconsistent; then IC = -CV.
 * Total impact score (TIS): sum of the chosen variants' balances.
 
-The exact enumeration is a depth-first search with a pairwise upper bound (Numba).
+The exact enumeration is a depth-first search with a pairwise upper bound (Numba), in three
+variants (``method``): static order, forward checking, and domain propagation.
 """
 
 from __future__ import annotations
@@ -394,6 +395,184 @@ def _fc_check(p, u, live, fixed, off, counts, w, tol):  # pragma: no cover - com
     return first
 
 
+@njit(cache=True, nogil=True)
+def _shift(tab, x, old, new, bnd):  # pragma: no cover - compiled
+    """Descriptor x's live mask goes from ``old`` to ``new``: move every pair bound by the
+    change in x's best contribution (``tab[x, mask]`` holds it for each mask)."""
+    a = tab[x, old]
+    b = tab[x, new]
+    for t in range(bnd.shape[0]):
+        for j in range(bnd.shape[1]):
+            bnd[t, j] += b[t, j] - a[t, j]
+
+
+@njit(cache=True, nogil=True)
+def _propagate(f, tab, drop, spread, off, counts, live, bnd, tol):  # pragma: no cover - compiled
+    """Narrow the live masks to a fixpoint; False when some descriptor has none left.
+
+    ``bnd[v, j]`` = sum over descriptors X other than v's of the best live contribution of X
+    to balance(v) - balance(w_j): exact for a decided X (one live variant).
+    Rule 1: a live variant v with some ``bnd[v, j] < -tol`` can never be within tol of best.
+    Rule 2: for a decided descriptor with variant v, the slack ``bnd[v, j] + tol`` is all its
+    open descriptors may lose together: a variant of X that loses more than that against X's
+    best live variant is dropped from X.
+    """
+    d = counts.size
+    changed = True
+    while changed:
+        changed = False
+        for y in range(d):
+            m = live[y]
+            nm = m
+            for ci in range(counts[y]):
+                if (m >> ci) & 1:
+                    cv = off[y] + ci
+                    for j in range(counts[y]):
+                        if j != ci and bnd[cv, j] < -tol:
+                            nm &= ~(np.int64(1) << ci)
+                            break
+            if nm == 0:
+                return False
+            if nm != m:
+                _shift(tab, y, m, nm, bnd)
+                live[y] = nm
+                changed = True
+        for y in range(d):
+            m = live[y]
+            if m & (m - 1):
+                continue
+            ci = 0
+            while not ((m >> ci) & 1):
+                ci += 1
+            cv = off[y] + ci
+            for j in range(counts[y]):
+                if j == ci:
+                    continue
+                slack = bnd[cv, j] + tol
+                if slack < 0:
+                    return False
+                if slack >= drop[cv, j]:
+                    continue  # no open descriptor can lose that much on this pair
+                for x in range(d):
+                    mx = live[x]
+                    if x == y or not (mx & (mx - 1)) or slack >= spread[x, cv, j]:
+                        continue
+                    top = tab[x, mx, cv, j]
+                    nm = mx
+                    for q in range(counts[x]):
+                        if (mx >> q) & 1 and top - f[off[x] + q, cv, j] > slack:
+                            nm &= ~(np.int64(1) << q)
+                    if nm != mx:
+                        _shift(tab, x, mx, nm, bnd)
+                        live[x] = nm
+                        changed = True
+                        slack = bnd[cv, j] + tol
+                        if slack < 0:
+                            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _prop(f, tab, drop, spread, off, counts, tol, max_nodes, only):  # pragma: no cover - compiled
+    """Propagation search: live variant masks narrowed to a fixpoint at every node (rules in
+    ``_propagate``), branching on the open descriptor with the fewest live variants (ties:
+    lowest index). ``only`` >= 0 keeps just that variant of the root's branching descriptor."""
+    d = counts.size
+    v = off[d]
+    mm = f.shape[2]
+    live = np.zeros((d + 1, d), dtype=np.int64)
+    bnd = np.zeros((d + 1, v, mm))
+    var = np.zeros(d + 1, dtype=np.int64)
+    todo = np.zeros(d + 1, dtype=np.int64)
+    found = NumbaList()
+    for x in range(d):
+        full = (np.int64(1) << counts[x]) - 1
+        live[0, x] = full
+        for t in range(v):
+            for j in range(mm):
+                bnd[0, t, j] += tab[x, full, t, j]
+    nodes = 0
+    if not _propagate(f, tab, drop, spread, off, counts, live[0], bnd[0], tol):
+        return found, nodes
+    depth = 0
+    while depth >= 0:
+        best = -1
+        fewest = 99
+        for x in range(d):
+            m = live[depth, x]
+            if m & (m - 1):
+                k = 0
+                while m:
+                    m &= m - 1
+                    k += 1
+                if k < fewest:
+                    fewest = k
+                    best = x
+        if best < 0:  # every descriptor decided and every pair bound exact: a solution
+            out = np.zeros(d, dtype=np.int64)
+            for x in range(d):
+                q = 0
+                while not ((live[depth, x] >> q) & 1):
+                    q += 1
+                out[x] = q
+            if depth > 0 or only <= 0:  # a decided root is reported by one task only
+                found.append(out)
+            depth -= 1
+        else:
+            var[depth] = best
+            todo[depth] = live[depth, best]
+            if depth == 0 and only >= 0:
+                todo[0] &= np.int64(1) << only
+        while depth >= 0:
+            if todo[depth] == 0:
+                depth -= 1
+                continue
+            x = var[depth]
+            q = 0
+            while not ((todo[depth] >> q) & 1):
+                q += 1
+            todo[depth] &= ~(np.int64(1) << q)
+            nodes += 1
+            if max_nodes > 0 and nodes > max_nodes:
+                return found, -nodes
+            live[depth + 1] = live[depth]
+            bnd[depth + 1] = bnd[depth]
+            nm = np.int64(1) << q
+            _shift(tab, x, live[depth, x], nm, bnd[depth + 1])
+            live[depth + 1, x] = nm
+            if _propagate(f, tab, drop, spread, off, counts, live[depth + 1], bnd[depth + 1], tol):
+                depth += 1
+                break
+    return found, nodes
+
+
+def _prop_tables(c: np.ndarray, counts: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
+    """f (V, V, M): row a's share of balance(v) - balance(w_j); tab (D, 2^nmax, V, M): the best
+    share of descriptor X over the variants in a mask (0 on X's own columns); drop (V, M):
+    the most any one descriptor can lose against its best variant on a pair; spread (D, V, M):
+    the same per descriptor."""
+    off = offsets_of(counts)
+    desc = descriptor_of(counts)
+    f = np.ascontiguousarray(c[:, :, None] - c[:, w])
+    nmax = int(counts.max())
+    tab = np.zeros((counts.size, 1 << nmax) + f.shape[1:])
+    drop = np.zeros(f.shape[1:])
+    spreads = np.zeros((counts.size,) + f.shape[1:])
+    for x in range(counts.size):
+        block = f[off[x] : off[x + 1]]  # (nX, V, M)
+        n = int(counts[x])
+        for mask in range(1, 1 << n):
+            rows = [a for a in range(n) if (mask >> a) & 1]
+            tab[x, mask] = block[rows].max(axis=0)
+        own = desc == x
+        tab[x, :, own] = 0.0
+        spread = block.max(axis=0) - block.min(axis=0)
+        spread[own] = 0.0
+        spreads[x] = spread
+        drop = np.maximum(drop, spread)
+    return f, tab, drop, spreads
+
+
 @dataclass
 class Enumeration:
     scenarios: np.ndarray  # (M, D) local variant indices, lexicographic order
@@ -407,7 +586,7 @@ def enumerate_scenarios(
     matrix: np.ndarray,
     counts: Iterable[int],
     tolerance: float = 0,
-    method: Literal["static", "fcff"] = "static",
+    method: Literal["static", "fcff", "prop"] = "static",
     order: Iterable[int] | None = None,
     max_nodes: int = 0,
     threads: int | None = None,
@@ -419,10 +598,16 @@ def enumerate_scenarios(
     can still add to (chosen balance - rival balance) cannot bring it to >= -tolerance, or when
     some open descriptor has no variant left that could still win. method "fcff": the same
     bound with forward checking and fail-first dynamic order (fewer nodes, dearer nodes).
+    method "prop": live-variant domains narrowed to a fixpoint at every node (bounds over the
+    live variants only; a decided descriptor's slack removes variants of open ones) and
+    branching on the open descriptor with the fewest live variants: 15-40x fewer nodes than
+    "static" on random matrices at about 20-25x the cost per node. Its tables hold every subset
+    of a descriptor's variants: refused (ValueError) when D * 2^nmax * V * nmax > 5e7.
     ``max_nodes`` > 0 stops the search after about that many nodes (shared out equally
     between threads): the result then has ``complete=False`` and lists only what was found. ``threads``: "static" runs
-    the subtrees of the first descriptor's variants in parallel (default: up to 4 threads
-    above 10^7 scenarios, else 1); results and node counts do not depend on it.
+    the subtrees of the first descriptor's variants in parallel, "prop" those of the root's
+    branching descriptor (default: up to 4 threads above 10^7 scenarios, else 1); results and
+    node counts do not depend on it ("fcff" is serial).
     """
     counts = np.asarray(list(counts), dtype=np.int64)
     if tolerance < 0:
@@ -432,8 +617,10 @@ def enumerate_scenarios(
     c = clean_matrix(matrix, counts)
     d = counts.size
     tol = float(tolerance) + _EPS
-    if method not in ("static", "fcff"):
+    if method not in ("static", "fcff", "prop"):
         raise ValueError(f"unknown method {method!r}")
+    if method == "prop" and d * 2 ** int(counts.max()) * int(counts.sum()) * int(counts.max()) > 5 * 10**7:
+        raise ValueError("method 'prop' tabulates every subset of a descriptor's variants: too many variants, use 'static'")
     order_arr = search_order(c, counts) if order is None else np.asarray(list(order), dtype=np.int64)
     if sorted(order_arr.tolist()) != list(range(d)):
         raise ValueError("order must be a permutation of the descriptors")
@@ -445,6 +632,26 @@ def enumerate_scenarios(
     w, g = _pair_bounds(cp, cnt)
     if method == "fcff":
         found, nodes = _fcff(cp, offp, cnt, w, g, tol, int(max_nodes))
+    elif method == "prop":
+        f, tab, drop, spread = _prop_tables(cp, cnt, w)
+        if threads is None:
+            threads = min(4, os.cpu_count() or 1) if n_scenarios(counts) > 10**7 else 1
+        if threads <= 1:
+            found, nodes = _prop(f, tab, drop, spread, offp, cnt, tol, int(max_nodes), -1)
+        else:
+            # one subtree per variant of the root's branching descriptor (tasks for variants
+            # it does not have are empty); the root itself is not a node, so counts add up
+            budget = -(-int(max_nodes) // int(cnt.max())) if max_nodes > 0 else 0
+
+            def sub_prop(q: int):
+                return _prop(f, tab, drop, spread, offp, cnt, tol, budget, q)
+
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                parts = list(pool.map(sub_prop, range(int(cnt.max()))))
+            found = [x for fd, _ in parts for x in fd]
+            nodes = sum(abs(n) for _, n in parts)
+            if any(n < 0 for _, n in parts):
+                nodes = -nodes
     else:
         r = np.zeros((cnt.size + 1,) + g.shape[1:])
         r[:-1] = np.cumsum(g[::-1], axis=0)[::-1]
@@ -496,6 +703,7 @@ def warm_up() -> float:
     enumerate_scenarios(c, [2, 2])
     enumerate_scenarios(c, [2, 2], method="fcff")
     enumerate_scenarios(c, [2, 2], threads=2)
+    enumerate_scenarios(c, [2, 2], method="prop", threads=1)
     succession(c, [2, 2], mode="global")
     succession(c, [2, 2], mode="local")
     return time.perf_counter() - t0
