@@ -92,7 +92,7 @@ def test_forecast_writes_report_and_manifest(tiny_arena_path: Path, tmp_path: Pa
     html = (out / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "Actor map" in html
     assert "Forecast distributions (100 draws" in html and "BDM positions round by round" in html
-    assert "Sobol indices of the bdm forecast (N = 128" in html
+    assert "Sobol indices of the bdm forecast (N = 64" in html
     # self-contained: no external script, stylesheet or image is referenced
     assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["']?(https?:)?//""", html)
     assert "Plotly" in html

@@ -110,7 +110,7 @@ def forecast(
     workers: int = typer.Option(1, "--workers", min=1, help="Local worker processes for the draws (Dask LocalCluster when > 1)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://host:8786."),
     dist: str = typer.Option("triangular", "--dist", help="Distribution on {low, mode, high}: triangular or pert."),
-    sobol_n: int = typer.Option(128, "--sobol-n", min=0, help="Sobol base sample per issue in the report (0: tornado only)."),
+    sobol_n: int = typer.Option(64, "--sobol-n", min=0, help="Sobol base sample per issue in the report (0: tornado only)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/<arena>-<timestamp>/)."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Also write the result JSON to PATH, or - for stdout."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip report.html."),
