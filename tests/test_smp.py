@@ -274,3 +274,22 @@ def test_invariants_on_random_cases(seed, n, d, stochastic):
     # The risk attitudes of the Mid range lie in [-1/2, 1].
     r = res.diagnostics["risk"]
     assert (r >= -0.5 - 1e-9).all() and (r <= 1.0 + 1e-9).all()
+
+
+def test_threads_change_nothing(monkeypatch):
+    """Draws are split across threads; every draw is computed by the same compiled code."""
+    from tawazun.arena import load_arena
+    from tawazun.arena.compile import ranged_problem
+    from tawazun.engines import get_engine
+    from tawazun.uncertainty.sampling import sample
+
+    problem = sample(ranged_problem(load_arena(), "iraq-deal"), 40, 3)
+    spec = get_engine("smp")
+    out = {}
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("TAWAZUN_SMP_THREADS", threads)
+        out[threads] = spec.run(problem, spec.options())
+    for threads in ("2", "3"):
+        np.testing.assert_array_equal(out[threads].forecast, out["1"].forecast)
+        np.testing.assert_array_equal(out[threads].trajectory, out["1"].trajectory)
+        np.testing.assert_array_equal(out[threads].diagnostics["turns"], out["1"].diagnostics["turns"])

@@ -27,8 +27,6 @@ Two implementations of the same arithmetic:
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -37,6 +35,7 @@ from numba import njit
 
 from tawazun.engines.base import EngineResult, Problem, register
 from tawazun.engines.median import weighted_median
+from tawazun.engines.threads import default_threads
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "reference": ("median", "mean"),
@@ -883,30 +882,10 @@ def _pow_layout(n: int, use_phi: bool) -> tuple[int, int]:
     return (3 if use_phi else 2) * m, (6 if use_phi else 4) * m + n
 
 
-def _in_dask_worker() -> bool:
-    """True inside a Dask worker task (its cluster already shares out the cores)."""
-    distributed = sys.modules.get("distributed")
-    if distributed is None:
-        return False
-    try:
-        distributed.get_worker()
-    except Exception:  # noqa: BLE001 - outside a worker it raises ValueError
-        return False
-    return True
-
-
 def _default_threads() -> int:
-    """``TAWAZUN_BDM_THREADS`` if set to a whole number >= 1; else 1 inside a Dask worker;
+    """``TAWAZUN_BDM_THREADS`` (or ``TAWAZUN_THREADS``) if set; else 1 inside a Dask worker;
     else the number of cores this process may run on."""
-    raw = os.environ.get("TAWAZUN_BDM_THREADS", "").strip()
-    if raw.isdigit() and int(raw) >= 1:
-        return int(raw)
-    if _in_dask_worker():
-        return 1
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    return default_threads("TAWAZUN_BDM_THREADS")
 
 
 _THREADS: int | None = None  # None: _default_threads() at each call

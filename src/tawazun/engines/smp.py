@@ -16,12 +16,14 @@ ideal (= its current position) to actor m's position; ``R`` (B, n) risk attitude
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numba
 import numpy as np
 
 from tawazun.engines.base import EngineResult, Problem, register
+from tawazun.engines.threads import default_threads
 
 # Small constants of the original, kept so that results match it.
 _MIN_COALITION = 1e-8  # floor of a coalition's strength in an election between options
@@ -620,7 +622,7 @@ def _state1(x, s, c, codes, pos_tol, dist, u, r, prob, opts, cm, pv, p, q):  # p
         prob[opts[t]] = p[t]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _run_one(x0, s, c, codes, max_turns, min_turns, stop_ratio, stop_eps, pos_tol,
              decimals, draws, traj, risk, targets, pprob):  # pragma: no cover - compiled
     """Run one draw to the end; fills traj (T+1, n, d), risk, targets, pprob; returns turns."""
@@ -1021,20 +1023,32 @@ def _simulate_compiled(x0, s, c, o: SmpOptions, draws) -> dict[str, np.ndarray]:
     codes = np.array([_RULE_CODE[o.voting_rule], _VP_CODE[o.victory_prob], _PCE_CODE[o.pce],
                       _RR_CODE[o.risk_range], _RA_CODE[o.risk_adjust], _TP_CODE[o.third_party],
                       _IV_CODE[o.interpolation], int(o.transition == "Stochastic")], dtype=np.int64)
-    # Per-draw scratch for a full-length run; each draw's used part is kept.
-    traj_k = np.empty((T + 1, n, d))
-    risk_k = np.empty((T + 1, n))
-    targets_k = np.empty((T, n), dtype=np.int64)
-    pprob_k = np.empty((T + 1, n))
-    nodraws = np.zeros((T, n))
-    runs = []
     turns = np.zeros(b, dtype=np.int64)
-    for k in range(b):
-        tk = _call_run_one(x0[k], s[k], c[k], codes, T, o.min_turns, o,
-                           nodraws if draws is None else draws[k], traj_k, risk_k, targets_k, pprob_k)
-        turns[k] = tk
-        runs.append((traj_k[: tk + 1].copy(), risk_k[: tk + 1].copy(), targets_k[:tk].copy(),
-                     pprob_k[: tk + 1].copy()))
+    runs: list = [None] * b
+
+    def block(lo: int, hi: int) -> None:
+        # Per-thread scratch for a full-length run; each draw's used part is kept.
+        traj_k = np.empty((T + 1, n, d))
+        risk_k = np.empty((T + 1, n))
+        targets_k = np.empty((T, n), dtype=np.int64)
+        pprob_k = np.empty((T + 1, n))
+        nodraws = np.zeros((T, n))
+        for k in range(lo, hi):
+            tk = _call_run_one(x0[k], s[k], c[k], codes, T, o.min_turns, o,
+                               nodraws if draws is None else draws[k], traj_k, risk_k, targets_k, pprob_k)
+            turns[k] = tk
+            runs[k] = (traj_k[: tk + 1].copy(), risk_k[: tk + 1].copy(), targets_k[:tk].copy(),
+                       pprob_k[: tk + 1].copy())
+
+    # Draws are independent and _run_one releases the GIL: contiguous blocks on threads.
+    workers = max(1, min(b, default_threads("TAWAZUN_SMP_THREADS")))
+    if workers == 1:
+        block(0, b)
+    else:
+        edges = np.linspace(0, b, workers + 1).astype(int)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for fut in [pool.submit(block, int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:])]:
+                fut.result()
     last = int(turns.max()) if b else 0
     traj = np.empty((b, last + 1, n, d))
     risk = np.empty((b, last + 1, n))
