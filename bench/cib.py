@@ -138,13 +138,7 @@ def knuth_estimate(c: np.ndarray, counts: list[int], probes: int, seed: int) -> 
     probes, each multiplying the number of children tried at every level. Returns the mean
     node count and its standard error over the probes (same node definition as the search)."""
     cnt = np.asarray(counts, dtype=np.int64)
-    cc = cib.clean_matrix(c, cnt)
-    order = cib.search_order(cc, cnt)
-    off = cib.offsets_of(cnt)
-    perm = np.concatenate([np.arange(off[x], off[x + 1]) for x in order])
-    cp = np.ascontiguousarray(cc[np.ix_(perm, perm)])
-    cnt = np.ascontiguousarray(cnt[order])
-    offp = cib.offsets_of(cnt)
+    _, _, cp, cnt, offp = cib.reordered(cib.clean_matrix(c, cnt), cnt)
     w, _ = cib._pair_bounds(cp, cnt)
     f, tab, drop, spread = cib._prop_tables(cp, cnt, w)
     tol = cib._EPS
@@ -185,13 +179,7 @@ def knuth_estimate_static(c: np.ndarray, counts: list[int], probes: int, seed: i
     """The same estimate for the "static" tree (fixed slack order, look-ahead masks), with the
     search's node test re-done in NumPy: a node is one allowed variant tried at a depth."""
     cnt = np.asarray(counts, dtype=np.int64)
-    cc = cib.clean_matrix(c, cnt)
-    order = cib.search_order(cc, cnt)
-    off = cib.offsets_of(cnt)
-    perm = np.concatenate([np.arange(off[x], off[x + 1]) for x in order])
-    cp = np.ascontiguousarray(cc[np.ix_(perm, perm)])
-    cnt = np.ascontiguousarray(cnt[order])
-    offp = cib.offsets_of(cnt)
+    _, _, cp, cnt, offp = cib.reordered(cib.clean_matrix(c, cnt), cnt)
     w, g = cib._pair_bounds(cp, cnt)
     r = np.zeros((cnt.size + 1,) + g.shape[1:])
     r[:-1] = np.cumsum(g[::-1], axis=0)[::-1]

@@ -177,6 +177,20 @@ def victory_matrix(model: str, c: np.ndarray) -> np.ndarray:
     return p
 
 
+def _damped_fixed_point(p: np.ndarray, update, tol: float, max_iter: int = 1000) -> np.ndarray:
+    """Iterate p <- (p + update(p)) / 2 over the last axis, each batch row until its largest
+    change is at most ``tol`` (rows that converged stop moving)."""
+    active = np.ones(p.shape[:-1], dtype=bool)
+    for _ in range(max_iter):
+        q = update(p)
+        change = np.abs(q - p).max(axis=-1)
+        p = np.where(active[..., None], (p + q) / 2.0, p)
+        active &= change > tol
+        if not active.any():
+            break
+    return p
+
+
 def pce(model: str, victory: str, c: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
     """Probabilistic Condorcet election: probability of each option, (..., M)."""
     m = c.shape[-1]
@@ -199,16 +213,8 @@ def pce(model: str, victory: str, c: np.ndarray, valid: np.ndarray | None = None
     nvalid = valid.sum(axis=-1, keepdims=True).astype(float)
     p = np.where(valid, 1.0 / nvalid, 0.0)
     if model == "MarkovUniform":
-        tol = 1e-6
-        active = np.ones(p.shape[:-1], dtype=bool)
-        for _ in range(1000):
-            q = (pv * (p[..., :, None] + p[..., None, :])).sum(axis=-1) / nvalid
-            change = np.abs(q - p).max(axis=-1)
-            p = np.where(active[..., None], (p + q) / 2.0, p)
-            active &= change > tol
-            if not active.any():
-                break
-        return p
+        return _damped_fixed_point(p, lambda p: (pv * (p[..., :, None] + p[..., None, :])).sum(axis=-1) / nvalid,
+                                   tol=1e-6)
     if model == "MarkovIncentive":
         tol = 1e-8
         inc = np.where(pair, c * pv, 0.0)
@@ -217,16 +223,11 @@ def pce(model: str, victory: str, c: np.ndarray, valid: np.ndarray | None = None
         colsum = inc.sum(axis=-2, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             cp = np.where(colsum > 0, inc / colsum, 0.0)  # cp[i, j] = P[i challenges j]
-        active = np.ones(p.shape[:-1], dtype=bool)
-        for _ in range(1000):
+        def update(p: np.ndarray) -> np.ndarray:
             ct = p[..., :, None] * np.swapaxes(cp, -1, -2)  # ct[i, j] = p_i cp[j, i]
-            q = (pv * (ct + np.swapaxes(ct, -1, -2))).sum(axis=-1)
-            change = np.abs(q - p).max(axis=-1)
-            p = np.where(active[..., None], (p + q) / 2.0, p)
-            active &= change > tol
-            if not active.any():
-                break
-        return p
+            return (pv * (ct + np.swapaxes(ct, -1, -2))).sum(axis=-1)
+
+        return _damped_fixed_point(p, update, tol=tol)
     raise ValueError(f"unknown PCE model {model!r}")
 
 

@@ -582,6 +582,23 @@ class Enumeration:
     complete: bool = True  # False when stopped by max_nodes
 
 
+def reordered(c: np.ndarray, counts: np.ndarray, order: Iterable[int] | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The cleaned matrix with its descriptors in search order (default: :func:`search_order`).
+
+    Returns (order, variant permutation, permuted matrix, permuted counts, permuted offsets).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    order_arr = search_order(c, counts) if order is None else np.asarray(list(order), dtype=np.int64)
+    if sorted(order_arr.tolist()) != list(range(counts.size)):
+        raise ValueError("order must be a permutation of the descriptors")
+    off = offsets_of(counts)
+    perm = np.concatenate([np.arange(off[x], off[x + 1]) for x in order_arr])
+    cp = np.ascontiguousarray(c[np.ix_(perm, perm)])
+    cnt = np.ascontiguousarray(counts[order_arr])
+    return order_arr, perm, cp, cnt, offsets_of(cnt)
+
+
 def enumerate_scenarios(
     matrix: np.ndarray,
     counts: Iterable[int],
@@ -621,14 +638,7 @@ def enumerate_scenarios(
         raise ValueError(f"unknown method {method!r}")
     if method == "prop" and d * 2 ** int(counts.max()) * int(counts.sum()) * int(counts.max()) > 5 * 10**7:
         raise ValueError("method 'prop' tabulates every subset of a descriptor's variants: too many variants, use 'static'")
-    order_arr = search_order(c, counts) if order is None else np.asarray(list(order), dtype=np.int64)
-    if sorted(order_arr.tolist()) != list(range(d)):
-        raise ValueError("order must be a permutation of the descriptors")
-    off = offsets_of(counts)
-    perm = np.concatenate([np.arange(off[x], off[x + 1]) for x in order_arr])
-    cp = np.ascontiguousarray(c[np.ix_(perm, perm)])
-    cnt = np.ascontiguousarray(counts[order_arr])
-    offp = offsets_of(cnt)
+    order_arr, perm, cp, cnt, offp = reordered(c, counts, order)
     w, g = _pair_bounds(cp, cnt)
     if method == "fcff":
         found, nodes = _fcff(cp, offp, cnt, w, g, tol, int(max_nodes))
