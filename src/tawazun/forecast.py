@@ -49,6 +49,21 @@ class ForecastRun:
     created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
 
 
+def on_issue(run: ForecastRun, issue_id: str) -> list[tuple[UnitResult, float, dict[str, Any] | None]]:
+    """Every result that forecasts ``issue_id``, with its value there and, after
+    :func:`add_distributions`, its distribution there (a space keeps one per issue)."""
+    out = []
+    for ur in run.results:
+        if issue_id not in ur.issues:
+            continue
+        k = ur.issues.index(issue_id)
+        dist = run.distributions.get((ur.unit, ur.engine))
+        if dist is not None and len(ur.issues) > 1:
+            dist = dist[issue_id]
+        out.append((ur, float(ur.result.forecast[0, k]), dist))
+    return out
+
+
 def resolve_engines(names: list[str] | str | None) -> list[str]:
     """'all' = every registered engine (core first); otherwise validated names."""
     from tawazun import engines as _  # noqa: F401  (registers built-ins)

@@ -22,6 +22,7 @@ from tawazun.forecast import (
     ForecastRun,
     add_distributions,
     nearest_anchor,
+    on_issue,
     parse_option_flags,
     run_forecast,
     to_json,
@@ -66,11 +67,7 @@ def manifest(run: ForecastRun, arena_arg: Path | None, extra: dict[str, Any]) ->
 
 
 def print_tables(run: ForecastRun, console: Console) -> None:
-    by_issue: dict[str, list[tuple[str, float]]] = {}
-    for ur in run.results:
-        for k, issue_id in enumerate(ur.issues):
-            label = ur.engine if len(ur.issues) == 1 else f"{ur.engine} (joint: {ur.unit})"
-            by_issue.setdefault(issue_id, []).append((label, float(ur.result.forecast[0, k])))
+    dist_cols = bool(run.distributions)
     for issue in run.arena.issues:
         sq = issue.status_quo
         sqv = None if sq is None else (float(sq) if isinstance(sq, (int, float)) else sq.mode)
@@ -79,17 +76,12 @@ def print_tables(run: ForecastRun, console: Console) -> None:
         table.add_column("engine")
         table.add_column("forecast", justify="right")
         table.add_column("nearest labelled point")
-        dist_cols = bool(run.distributions)
         if dist_cols:
             table.add_column("80% interval", justify="right")
-        for label, value in by_issue.get(issue.id, []):
+        for ur, value, d in on_issue(run, issue.id):
+            label = ur.engine if len(ur.issues) == 1 else f"{ur.engine} (joint: {ur.unit})"
             row = [label, f"{value:.1f}", nearest_anchor(issue, value) or ""]
             if dist_cols:
-                engine = label.split(" ")[0]
-                unit = next((ur.unit for ur in run.results if ur.engine == engine and issue.id in ur.issues), issue.id)
-                d = run.distributions.get((unit, engine))
-                if d is not None and "quantiles" not in d:
-                    d = d.get(issue.id)  # a space: one summary per issue
                 row.append("" if not d else f"{d['quantiles']['10']:.1f}–{d['quantiles']['90']:.1f}")
             table.add_row(*row)
         if sqv is not None:

@@ -10,7 +10,7 @@ import plotly.io as pio
 import plotly.offline
 
 from tawazun import __version__
-from tawazun.forecast import ForecastRun, nearest_anchor
+from tawazun.forecast import ForecastRun, nearest_anchor, on_issue
 from tawazun.report import figures
 
 # Extra report sections (scenarios, sensitivity, ...) register a callable(run) -> html.
@@ -47,10 +47,7 @@ def render(run: ForecastRun, manifest: dict[str, Any] | None = None) -> str:
     parts.append("<section><h2>Forecasts</h2><table><tr><th>issue</th><th>status quo</th>")
     parts.extend(f"<th>{e(n)}</th>" for n in run.engines)
     parts.append("</tr>")
-    by_issue: dict[str, dict[str, float]] = {}
-    for ur in run.results:
-        for k, issue_id in enumerate(ur.issues):
-            by_issue.setdefault(issue_id, {})[ur.engine] = float(ur.result.forecast[0, k])
+    by_issue = {i.id: {ur.engine: value for ur, value, _ in on_issue(run, i.id)} for i in arena.issues}
     for issue in arena.issues:
         sq = issue.status_quo
         sqv = None if sq is None else (sq if isinstance(sq, (int, float)) else sq.mode)
@@ -112,17 +109,9 @@ def render(run: ForecastRun, manifest: dict[str, Any] | None = None) -> str:
 
 
 def issue_distributions(run: ForecastRun, issue_id: str) -> dict[str, dict[str, Any]]:
-    """engine -> summary on this issue (spaces hold one summary per issue)."""
-    out: dict[str, dict[str, Any]] = {}
-    for ur in run.results:
-        if issue_id not in ur.issues:
-            continue
-        d = run.distributions.get((ur.unit, ur.engine))
-        if d is None:
-            continue
-        label = ur.engine if len(ur.issues) == 1 else f"{ur.engine} (joint)"
-        out[label] = d if len(ur.issues) == 1 else d[issue_id]
-    return out
+    """engine label -> distribution on this issue."""
+    return {(ur.engine if len(ur.issues) == 1 else f"{ur.engine} (joint)"): d
+            for ur, _, d in on_issue(run, issue_id) if d is not None}
 
 
 def _distribution_block(run: ForecastRun, issue: Any, i_idx: int) -> str:
