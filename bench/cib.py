@@ -133,87 +133,6 @@ def run_peer(py: Path, c: np.ndarray, counts: list[int]) -> dict:
         return json.loads(r.stdout)
 
 
-def knuth_estimate(c: np.ndarray, counts: list[int], probes: int, seed: int) -> tuple[float, float]:
-    """Knuth's (1975) unbiased estimate of the "prop" search tree size: random root-to-leaf
-    probes, each multiplying the number of children tried at every level. Returns the mean
-    node count and its standard error over the probes (same node definition as the search)."""
-    cnt = np.asarray(counts, dtype=np.int64)
-    _, _, cp, cnt, offp = cib.reordered(cib.clean_matrix(c, cnt), cnt)
-    w, _ = cib._pair_bounds(cp, cnt)
-    f, tab, drop, spread = cib._prop_tables(cp, cnt, w)
-    tol = cib._EPS
-    d, v = cnt.size, int(offp[-1])
-    live0 = np.array([(1 << int(n)) - 1 for n in cnt], dtype=np.int64)
-    bnd0 = tab[np.arange(d), live0].sum(axis=0)
-    if not cib._propagate(f, tab, drop, spread, offp, cnt, live0, bnd0, tol):
-        return 0.0, 0.0
-    rng = np.random.default_rng(seed)
-    totals = []
-    for _ in range(probes):
-        live, bnd, weight, total = live0.copy(), bnd0.copy(), 1.0, 0.0
-        while True:
-            open_ = [(bin(int(m)).count("1"), x) for x, m in enumerate(live) if int(m) & (int(m) - 1)]
-            if not open_:
-                break
-            _, x = min(open_)
-            kids = []
-            for q in range(int(cnt[x])):
-                if not (int(live[x]) >> q) & 1:
-                    continue
-                total += weight  # one node per variant tried, as in the search
-                l2, b2 = live.copy(), bnd.copy()
-                cib._shift(tab, x, l2[x], np.int64(1 << q), b2)
-                l2[x] = 1 << q
-                if cib._propagate(f, tab, drop, spread, offp, cnt, l2, b2, tol):
-                    kids.append((l2, b2))
-            if not kids:
-                break
-            weight *= len(kids)
-            live, bnd = kids[int(rng.integers(len(kids)))]
-        totals.append(total)
-    t = np.array(totals)
-    return float(t.mean()), float(t.std(ddof=1) / np.sqrt(len(t))) if len(t) > 1 else 0.0
-
-
-def knuth_estimate_static(c: np.ndarray, counts: list[int], probes: int, seed: int) -> tuple[float, float]:
-    """The same estimate for the "static" tree (fixed slack order, look-ahead masks), with the
-    search's node test re-done in NumPy: a node is one allowed variant tried at a depth."""
-    cnt = np.asarray(counts, dtype=np.int64)
-    _, _, cp, cnt, offp = cib.reordered(cib.clean_matrix(c, cnt), cnt)
-    w, g = cib._pair_bounds(cp, cnt)
-    r = np.zeros((cnt.size + 1,) + g.shape[1:])
-    r[:-1] = np.cumsum(g[::-1], axis=0)[::-1]
-    d, tol = cnt.size, cib._EPS
-    rng = np.random.default_rng(seed)
-    totals = []
-    for _ in range(probes):
-        p = np.zeros(int(offp[-1]))
-        allowed = np.ones(int(cnt[0]), dtype=bool)
-        chosen: list[int] = []
-        weight, total = 1.0, 0.0
-        for m in range(d):
-            kids = []
-            for a in np.flatnonzero(allowed):
-                total += weight
-                pp = p + cp[offp[m] + a]
-                okv = (pp[:, None] - pp[w] + r[m + 1] >= -tol).all(axis=1)  # (V,)
-                cv = offp[np.arange(m + 1)] + np.array(chosen + [a])
-                if not okv[cv].all():
-                    continue
-                live = np.bitwise_or.reduceat(okv.astype(np.int64), offp[:-1])[m + 1 :] if m + 1 < d else np.ones(0)
-                if (live == 0).any():
-                    continue
-                kids.append((a, pp, okv[offp[m + 1] : offp[m + 2]] if m + 1 < d else None))
-            if not kids:
-                break
-            weight *= len(kids)
-            a, p, allowed = kids[int(rng.integers(len(kids)))]
-            chosen.append(int(a))
-        totals.append(total)
-    t = np.array(totals)
-    return float(t.mean()), float(t.std(ddof=1) / np.sqrt(len(t))) if len(t) > 1 else 0.0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--no-peer", action="store_true", help="skip prophesy-cib")
@@ -229,10 +148,10 @@ def main() -> None:
         for name in args.cases.split(","):
             counts = cases()[name]
             t = time.perf_counter()
-            mean, se = knuth_estimate(random_matrix(counts, args.seed), counts, args.estimate, args.seed)
+            mean, se = cib.estimate_nodes(random_matrix(counts, args.seed), counts, "prop", args.estimate, args.seed)
             print(f"{name:8} estimated prop nodes {mean:.3g} +- {se:.2g} ({args.estimate} probes, {time.perf_counter() - t:.1f} s)", flush=True)
             t = time.perf_counter()
-            mean, se = knuth_estimate_static(random_matrix(counts, args.seed), counts, args.estimate, args.seed)
+            mean, se = cib.estimate_nodes(random_matrix(counts, args.seed), counts, "static", args.estimate, args.seed)
             print(f"{name:8} estimated static nodes {mean:.3g} +- {se:.2g} ({args.estimate} probes, {time.perf_counter() - t:.1f} s)", flush=True)
         return
 

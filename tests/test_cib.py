@@ -246,7 +246,7 @@ def cib_case(draw, max_desc=5, max_var=4):
 def test_pruned_enumeration_equals_brute_force(case, k):
     matrix, counts = case
     want = _tuples(cib.brute_force(matrix, counts, k))
-    for method in ("static", "fcff", "prop"):
+    for method in ("static", "fcff", "prop", "auto"):
         got = cib.enumerate_scenarios(matrix, counts, tolerance=k, method=method)
         assert _tuples(got.scenarios) == want
         assert got.evaluated <= sum(np.cumprod(counts))  # never more nodes than the full tree
@@ -381,3 +381,68 @@ def test_node_budget_stops_the_search():
     for threads in (1, 2):
         cut = cib.enumerate_scenarios(m, counts, max_nodes=50, threads=threads)
         assert not cut.complete and cut.evaluated <= 50 + 9 * 2
+
+
+# ---------------------------------------------------------------- method choice, stopping, estimates
+
+
+def _sparse(counts: list[int], density: float, seed: int) -> np.ndarray:
+    """Random judgments in blocks (X, Y) kept with probability ``density``, others empty."""
+    rng = np.random.default_rng(seed)
+    off = cib.offsets_of(counts)
+    c = np.zeros((off[-1], off[-1]))
+    for x in range(len(counts)):
+        for y in range(len(counts)):
+            if x != y and rng.random() < density:
+                c[off[x] : off[x + 1], off[y] : off[y + 1]] = rng.integers(-3, 4, size=(counts[x], counts[y]))
+    return c
+
+
+def test_auto_method_follows_influence_density():
+    counts = [3] * 12
+    dense = np.random.default_rng(3).integers(-3, 4, size=(36, 36)).astype(float)
+    sparse = _sparse(counts, 0.3, 3)
+    assert cib.influence_density(dense, counts) > cib.AUTO_DENSE
+    assert 0.15 < cib.influence_density(sparse, counts) < 0.45
+    assert cib.choose_method(dense, counts) == "static"
+    assert cib.choose_method(sparse, counts) == "prop"
+    assert cib.enumerate_scenarios(sparse, counts).method == "prop"
+    assert cib.enumerate_scenarios(dense, counts).method == "static"
+    # too many variants for prop's subset tables: static whatever the density
+    assert cib.choose_method(np.zeros((60, 60)), [30, 30]) == "static"
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=cib_case(), data=st.data())
+def test_influence_density_ignores_row_constants(case, data):
+    """A block whose rows are each constant cannot change its target's choice."""
+    matrix, counts = case
+    off = cib.offsets_of(counts)
+    x, y = data.draw(st.permutations(range(len(counts))))[:2]
+    m = matrix.copy()
+    m[off[x] : off[x + 1], off[y] : off[y + 1]] = data.draw(st.integers(-3, 3))
+    before = cib.influence_density(m, counts)
+    m[off[x] : off[x + 1], off[y] : off[y + 1]] += np.arange(counts[x])[:, None]  # still constant per row
+    assert cib.influence_density(m, counts) == before
+    assert cib.influence_density(np.zeros_like(m), counts) == 0.0
+
+
+def test_max_seconds_stops_with_progress_and_sound_partial_results():
+    counts = [3] * 30  # 2e14 scenarios: far beyond a fraction of a second
+    m = np.random.default_rng(8).integers(-3, 4, size=(90, 90)).astype(float)
+    seen: list[int] = []
+    res = cib.enumerate_scenarios(m, counts, max_seconds=0.3, progress=seen.append, threads=2)
+    assert not res.complete and res.evaluated > 0
+    assert seen and seen == sorted(seen)
+    for s in res.scenarios:  # whatever was found before the stop is genuinely consistent
+        assert cib.is_consistent(m, counts, s)
+
+
+@pytest.mark.parametrize("method", ["prop", "static"])
+def test_knuth_estimate_is_near_the_true_tree_size(method):
+    counts = [3] * 12
+    m = np.random.default_rng(2).integers(-3, 4, size=(36, 36)).astype(float)
+    actual = cib.enumerate_scenarios(m, counts, method=method, threads=1).evaluated
+    mean, se = cib.estimate_nodes(m, counts, method, probes=3000, seed=1)
+    assert abs(mean - actual) < max(4 * se, 0.15 * actual)
+    assert se < 0.2 * mean

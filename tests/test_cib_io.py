@@ -281,7 +281,8 @@ def test_cli_scenarios_json(tmp_path):
     res = runner.invoke(app, ["scenarios", str(FIX / "hand3.csv"), "--json", "-", "--succession", "global"])
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
-    assert set(payload) == {"descriptors", "scenarios", "evaluated", "succession"}
+    assert set(payload) == {"descriptors", "scenarios", "evaluated", "method", "complete", "succession"}
+    assert payload["complete"] is True and payload["method"] in ("static", "prop")
     assert payload["descriptors"][0] == {"id": "A", "variants": ["1", "2"]}
     assert payload["scenarios"] == [
         {"variants": {"A": "1", "B": "1", "C": "1"}, "inconsistency": 0, "tis": 4, "consistency": 2},
@@ -315,6 +316,24 @@ def test_cli_import_export(tmp_path):
     csv_out = tmp_path / "m.csv"
     assert runner.invoke(app, ["export", "cibcsv", str(y2), "-o", str(csv_out)]).exit_code == 0
     assert csv_out.read_text() == cio.write_cibcsv(cio.section_from_dict(cio.read_cibcsv(FIX / "hand3.csv")))
+
+
+def test_cli_max_seconds_marks_a_long_search_incomplete(tmp_path):
+    rng = np.random.default_rng(4)
+    labels = [f"d{i}.v{j}" for i in range(40) for j in range(3)]
+    c = rng.integers(-3, 4, size=(120, 120))
+    for i in range(40):
+        c[3 * i : 3 * i + 3, 3 * i : 3 * i + 3] = 0
+    big = tmp_path / "dense40.csv"
+    big.write_text("source\\target," + ",".join(labels) + "\n"
+                   + "".join(lab + "," + ",".join(map(str, row)) + "\n" for lab, row in zip(labels, c)))
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["scenarios", str(big), "--max-seconds", "0.5", "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Knuth's estimate" in res.stderr  # a 10^19 space is announced before it starts
+    assert "warning: search stopped after 0.5 s" in res.stderr
+    payload = json.loads(out.read_text())
+    assert payload["complete"] is False and payload["method"] == "static" and payload["evaluated"] > 0
 
 
 def test_cli_bad_input_is_one_line_exit_2(tmp_path):

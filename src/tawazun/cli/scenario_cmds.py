@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import typer
 
@@ -26,6 +28,7 @@ class TieChoice(str, Enum):
 
 
 class MethodChoice(str, Enum):
+    auto = "auto"
     static = "static"
     fcff = "fcff"
     prop = "prop"
@@ -107,7 +110,8 @@ def scenarios_cmd(
     starts: Optional[int] = typer.Option(None, "--starts", min=1, help="Sample this many succession starts (default: all, or 10000 above 200000 scenarios)."),
     draws: int = typer.Option(0, "--draws", min=0, help="Ensemble: sample judgment ranges this many times."),
     seed: int = typer.Option(0, "--seed", help="Seed for draws and sampled starts."),
-    method: MethodChoice = typer.Option(MethodChoice.static, "--method", help="Search strategy."),
+    method: MethodChoice = typer.Option(MethodChoice.auto, "--method", help="Search strategy (auto: prop, or static on a complete matrix)."),
+    max_seconds: Optional[float] = typer.Option(None, "--max-seconds", min=0, help="Stop the search after about this long; the list is then marked incomplete."),
     expert: Optional[list[Path]] = typer.Option(None, "--expert", help="Another expert's matrix (same descriptors and variants); repeatable. Adds frequencies."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the result as JSON to PATH ('-' = stdout)."),
 ) -> None:
@@ -119,22 +123,77 @@ def scenarios_cmd(
         if _shape(other) != _shape(section):
             raise InputError(f"{path}: descriptors or variants differ from the main matrix's")
         others.append(other)
-    payload = analyse(
-        section,
-        tolerance=tolerance,
-        succession=succession.value if succession else None,
-        tie=tie.value,
-        starts=starts,
-        draws=draws,
-        seed=seed,
-        method=method.value,
-        experts=others,
-    )
+    with search_progress(section, tolerance, method.value, seed) as progress:
+        payload = analyse(
+            section,
+            tolerance=tolerance,
+            succession=succession.value if succession else None,
+            tie=tie.value,
+            starts=starts,
+            draws=draws,
+            seed=seed,
+            method=method.value,
+            experts=others,
+            max_seconds=max_seconds,
+            progress=progress,
+        )
     if json_out is not None:
         write_json(json_out, payload)
     if json_out != "-":
         name = "Iraq 2021 (shipped)" if source is None else str(source)
         _print_table(payload, f"Consistent scenarios (IC <= {tolerance}): {name}")
+    if not payload["complete"]:
+        typer.echo(f"warning: search stopped after {max_seconds:g} s and {payload['evaluated']:,} nodes: "
+                   "the list may be missing scenarios (\"complete\": false)", err=True)
+
+
+# scenario spaces above this get a tree-size estimate before the search starts
+ESTIMATE_ABOVE = 10**10
+
+
+@contextlib.contextmanager
+def search_progress(section: Any, tolerance: int, method: str, seed: int) -> Iterator[Callable[[int], None]]:
+    """A ``progress(nodes)`` callback for the exact search, drawn on a terminal's stderr
+    once the search has run for a second. Large spaces first get Knuth's estimate of the
+    tree (a line on stderr, then the bar's total), so a search of months is seen as such
+    at the start instead of after a wait."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tawazun.scenarios import cib
+    from tawazun.scenarios.model import to_arrays
+
+    con = Console(stderr=True)
+    arr = to_arrays(section)
+    estimate = None
+    if cib.n_scenarios(arr.counts) > ESTIMATE_ABOVE:
+        mean, _ = cib.estimate_nodes(arr.matrix, arr.counts, method, probes=100, seed=seed, tolerance=tolerance)
+        estimate = max(mean, 1.0)
+        typer.echo(f"search: about {estimate:.2g} nodes by Knuth's estimate (100 random probes; an order of "
+                   "magnitude, not a promise); Ctrl-C stops it, --max-seconds caps it", err=True)
+    t0 = time.monotonic()
+    state: dict[str, Any] = {"bar": None}
+
+    def progress(nodes: int) -> None:
+        if state["bar"] is None:
+            if not con.is_terminal or time.monotonic() - t0 < 1.0:
+                return
+            bar = Progress(TextColumn("exact search"), BarColumn(), TextColumn("{task.fields[nodes]}"),
+                           TimeElapsedColumn(), console=con, transient=True)
+            bar.start()
+            state["bar"] = bar
+            state["task"] = bar.add_task("search", total=estimate, nodes="")
+        rate = nodes / max(time.monotonic() - t0, 1e-9)
+        text = f"{nodes:,} nodes, {rate:,.0f}/s"
+        if estimate:
+            text += f", ~{100 * min(nodes / estimate, 0.99):.0f}% of the estimate"
+        state["bar"].update(state["task"], completed=min(nodes, estimate) if estimate else None, nodes=text)
+
+    try:
+        yield progress
+    finally:
+        if state["bar"] is not None:
+            state["bar"].stop()
 
 
 def _shape(section: Any) -> list[tuple[str, list[str]]]:

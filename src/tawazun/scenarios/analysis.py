@@ -18,21 +18,26 @@ def analyse(
     starts: Optional[int] = None,
     draws: int = 0,
     seed: int = 0,
-    method: str = "static",
+    method: str = "auto",
     experts: list[Any] | None = None,
+    max_seconds: float | None = None,
+    progress: Any = None,
 ) -> dict[str, Any]:
     """The JSON payload of `tawazun scenarios` (see docs/models/cib.md).
 
     ``experts``: further sections with the same descriptors and variants (other experts'
     judgments). With experts or draws, every matrix (each expert's modes, or ``draws``
     samples of each expert's ranges) is enumerated and frequencies are shares of matrices.
+    ``max_seconds`` caps the main search (then ``complete`` is false and the list may miss
+    scenarios); ``progress(nodes)`` is called while it runs.
     """
     from tawazun.scenarios import cib
     from tawazun.scenarios.model import to_arrays
 
     arr = to_arrays(section)
     counts = arr.counts
-    res = cib.enumerate_scenarios(arr.matrix, counts, tolerance, method=method)
+    res = cib.enumerate_scenarios(arr.matrix, counts, tolerance, method=method,
+                                  max_seconds=max_seconds, progress=progress)
     evaluated = res.evaluated
     scen = res.scenarios
     freq = None
@@ -70,6 +75,8 @@ def analyse(
         "descriptors": [{"id": d, "variants": list(v)} for d, v in zip(arr.descriptor_ids, arr.variant_ids)],
         "scenarios": rows,
         "evaluated": int(evaluated),
+        "method": res.method,
+        "complete": bool(res.complete),
     }
     if succession:
         total = cib.n_scenarios(counts)

@@ -22,7 +22,7 @@ variants (``method``): static order, forward checking, and domain propagation.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
@@ -171,7 +171,7 @@ def search_order(c: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _dfs(c, off, counts, w, r, tol, max_nodes, first, second):  # pragma: no cover - compiled
+def _dfs(c, off, counts, w, r, tol, max_nodes, first, second, ctl, slot):  # pragma: no cover - compiled
     """Depth-first search over descriptors 0..d-1; ``first`` / ``second`` >= 0 restrict
     descriptors 0 / 1 to that variant (one subtree, for running subtrees on threads)."""
     d = counts.size
@@ -195,6 +195,10 @@ def _dfs(c, off, counts, w, r, tol, max_nodes, first, second):  # pragma: no cov
         nodes += 1
         if max_nodes > 0 and nodes > max_nodes:
             return found, -nodes
+        if not (nodes & 16383):  # report progress, obey a stop request
+            ctl[slot] = nodes
+            if ctl[0]:
+                return found, -nodes
         a = off[m] + choice[m]
         pp = p[m + 1]
         pm = p[m]
@@ -250,7 +254,7 @@ def _dfs(c, off, counts, w, r, tol, max_nodes, first, second):  # pragma: no cov
 
 
 @njit(cache=True, nogil=True)
-def _fcff(c, off, counts, w, g, tol, max_nodes):  # pragma: no cover - compiled
+def _fcff(c, off, counts, w, g, tol, max_nodes, ctl, slot):  # pragma: no cover - compiled
     """Forward checking, fail-first: branch on the open descriptor with fewest live variants.
 
     ``u[v, j]`` = sum over open descriptors X of g[X, v, j] (the most they can still add to
@@ -304,6 +308,10 @@ def _fcff(c, off, counts, w, g, tol, max_nodes):  # pragma: no cover - compiled
         nodes += 1
         if max_nodes > 0 and nodes > max_nodes:
             return found, -nodes
+        if not (nodes & 16383):  # report progress, obey a stop request
+            ctl[slot] = nodes
+            if ctl[0]:
+                return found, -nodes
         if not fixed[y]:
             fixed[y] = True
             for t in range(v):
@@ -473,7 +481,7 @@ def _propagate(f, tab, drop, spread, off, counts, live, bnd, tol):  # pragma: no
 
 
 @njit(cache=True, nogil=True)
-def _prop(f, tab, drop, spread, off, counts, tol, max_nodes, only):  # pragma: no cover - compiled
+def _prop(f, tab, drop, spread, off, counts, tol, max_nodes, only, ctl, slot):  # pragma: no cover - compiled
     """Propagation search: live variant masks narrowed to a fixpoint at every node (rules in
     ``_propagate``), branching on the open descriptor with the fewest live variants (ties:
     lowest index). ``only`` >= 0 keeps just that variant of the root's branching descriptor."""
@@ -535,6 +543,10 @@ def _prop(f, tab, drop, spread, off, counts, tol, max_nodes, only):  # pragma: n
             nodes += 1
             if max_nodes > 0 and nodes > max_nodes:
                 return found, -nodes
+            if not (nodes & 16383):  # report progress, obey a stop request
+                ctl[slot] = nodes
+                if ctl[0]:
+                    return found, -nodes
             live[depth + 1] = live[depth]
             bnd[depth + 1] = bnd[depth]
             nm = np.int64(1) << q
@@ -579,7 +591,8 @@ class Enumeration:
     scores: Scores
     evaluated: int  # search-tree nodes evaluated
     order: np.ndarray  # descriptor order used by the search
-    complete: bool = True  # False when stopped by max_nodes
+    complete: bool = True  # False when stopped by max_nodes, max_seconds
+    method: str = "static"  # the search method that ran ("auto" resolved)
 
 
 def reordered(c: np.ndarray, counts: np.ndarray, order: Iterable[int] | None = None
@@ -599,18 +612,77 @@ def reordered(c: np.ndarray, counts: np.ndarray, order: Iterable[int] | None = N
     return order_arr, perm, cp, cnt, offsets_of(cnt)
 
 
+def influence_density(matrix: np.ndarray, counts: Iterable[int]) -> float:
+    """Share of ordered descriptor pairs (X, Y), X != Y, in which X can change Y's choice:
+    some variant of X adds unequal amounts to Y's variants (a block whose rows are each
+    constant cannot, see the shift property in docs/models/cib.md)."""
+    counts = np.asarray(list(counts), dtype=np.int64)
+    d = counts.size
+    if d < 2:
+        return 0.0
+    c = clean_matrix(matrix, counts)
+    starts = offsets_of(counts)[:-1]
+    spread = np.maximum.reduceat(c, starts, axis=1) - np.minimum.reduceat(c, starts, axis=1)  # (V, D)
+    moves = np.logical_or.reduceat(spread > _EPS, starts, axis=0)  # (D, D), diagonal False
+    return float(moves.sum()) / (d * (d - 1))
+
+
+def _prop_fits(counts: np.ndarray) -> bool:
+    return counts.size * 2 ** int(counts.max()) * int(counts.sum()) * int(counts.max()) <= 5 * 10**7
+
+
+def choose_method(matrix: np.ndarray, counts: Iterable[int]) -> str:
+    """The search ``method="auto"`` runs: "prop" unless the matrix is (nearly) complete,
+    where "static"'s cheaper nodes win (see docs/models/cib.md, "Default method"), or
+    "prop"'s subset tables would be too large."""
+    counts = np.asarray(list(counts), dtype=np.int64)
+    if not _prop_fits(counts) or influence_density(matrix, counts) >= AUTO_DENSE:
+        return "static"
+    return "prop"
+
+
+AUTO_DENSE = 0.9  # influence density from which "auto" searches with "static"
+
+
+def _run_tasks(tasks: list, threads: int, progress, max_seconds: float | None) -> list[tuple]:
+    """Run kernel tasks ``task(ctl, slot) -> (found, nodes)`` on worker threads while this
+    thread reports progress (``progress(nodes so far)``), enforces ``max_seconds`` and turns
+    Ctrl-C into a stop request (the kernels poll ``ctl[0]`` every 16,384 nodes) before
+    re-raising it. Nodes of a stopped task come back negative."""
+    import time
+
+    ctl = np.zeros(len(tasks) + 1, dtype=np.int64)
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        futures = [pool.submit(task, ctl, i + 1) for i, task in enumerate(tasks)]
+        try:
+            while wait(futures, timeout=0.1).not_done:
+                if progress is not None:
+                    progress(int(ctl[1:].sum()))
+                if max_seconds is not None and time.monotonic() - t0 > max_seconds:
+                    ctl[0] = 1
+        except BaseException:  # Ctrl-C: stop the kernels, then let it through
+            ctl[0] = 1
+            for f in futures:
+                f.cancel()
+            raise
+    return [f.result() for f in futures]
+
+
 def enumerate_scenarios(
     matrix: np.ndarray,
     counts: Iterable[int],
     tolerance: float = 0,
-    method: Literal["static", "fcff", "prop"] = "static",
+    method: Literal["auto", "static", "fcff", "prop"] = "auto",
     order: Iterable[int] | None = None,
     max_nodes: int = 0,
     threads: int | None = None,
+    max_seconds: float | None = None,
+    progress=None,
 ) -> Enumeration:
     """Exactly every scenario with IC <= tolerance, by pruned depth-first search.
 
-    method "static" (default): descriptors fixed in one ``order`` (default: strongest first);
+    method "static": descriptors fixed in one ``order`` (default: strongest first);
     a partial scenario is cut when, for some fixed descriptor, the most the open descriptors
     can still add to (chosen balance - rival balance) cannot bring it to >= -tolerance, or when
     some open descriptor has no variant left that could still win. method "fcff": the same
@@ -618,11 +690,15 @@ def enumerate_scenarios(
     method "prop": live-variant domains narrowed to a fixpoint at every node (bounds over the
     live variants only; a decided descriptor's slack removes variants of open ones) and
     branching on the open descriptor with the fewest live variants: 15-40x fewer nodes than
-    "static" on random matrices at about 20-25x the cost per node. Its tables hold every subset
-    of a descriptor's variants: refused (ValueError) when D * 2^nmax * V * nmax > 5e7.
+    "static" on dense random matrices at about 20-25x the cost per node, and 100x or more
+    faster on sparse ones. Its tables hold every subset of a descriptor's variants: refused
+    (ValueError) when D * 2^nmax * V * nmax > 5e7. method "auto" (default): see
+    :func:`choose_method`.
     ``max_nodes`` > 0 stops the search after about that many nodes (shared out equally
-    between threads): the result then has ``complete=False`` and lists only what was found. ``threads``: "static" runs
-    the subtrees of the first descriptor's variants in parallel, "prop" those of the root's
+    between threads), ``max_seconds`` after about that long: the result then has
+    ``complete=False`` and lists only what was found. ``progress(nodes)`` is called about
+    ten times a second with the nodes searched so far. ``threads``: "static" runs the
+    subtrees of the first two descriptors' variants in parallel, "prop" those of the root's
     branching descriptor (default: up to 4 threads above 10^7 scenarios, else 1); results and
     node counts do not depend on it ("fcff" is serial).
     """
@@ -634,67 +710,161 @@ def enumerate_scenarios(
     c = clean_matrix(matrix, counts)
     d = counts.size
     tol = float(tolerance) + _EPS
-    if method not in ("static", "fcff", "prop"):
+    if method not in ("auto", "static", "fcff", "prop"):
         raise ValueError(f"unknown method {method!r}")
-    if method == "prop" and d * 2 ** int(counts.max()) * int(counts.sum()) * int(counts.max()) > 5 * 10**7:
+    if method == "auto":
+        method = choose_method(c, counts)
+    if method == "prop" and not _prop_fits(counts):
         raise ValueError("method 'prop' tabulates every subset of a descriptor's variants: too many variants, use 'static'")
     order_arr, perm, cp, cnt, offp = reordered(c, counts, order)
     w, g = _pair_bounds(cp, cnt)
+    if threads is None:
+        threads = min(4, os.cpu_count() or 1) if n_scenarios(counts) > 10**7 else 1
+    budget = int(max_nodes)
+    extra = 0  # nodes counted by more than one task
     if method == "fcff":
-        found, nodes = _fcff(cp, offp, cnt, w, g, tol, int(max_nodes))
+        tasks = [lambda ctl, slot: _fcff(cp, offp, cnt, w, g, tol, budget, ctl, slot)]
     elif method == "prop":
         f, tab, drop, spread = _prop_tables(cp, cnt, w)
-        if threads is None:
-            threads = min(4, os.cpu_count() or 1) if n_scenarios(counts) > 10**7 else 1
         if threads <= 1:
-            found, nodes = _prop(f, tab, drop, spread, offp, cnt, tol, int(max_nodes), -1)
+            tasks = [lambda ctl, slot: _prop(f, tab, drop, spread, offp, cnt, tol, budget, -1, ctl, slot)]
         else:
             # one subtree per variant of the root's branching descriptor (tasks for variants
             # it does not have are empty); the root itself is not a node, so counts add up
-            budget = -(-int(max_nodes) // int(cnt.max())) if max_nodes > 0 else 0
-
-            def sub_prop(q: int):
-                return _prop(f, tab, drop, spread, offp, cnt, tol, budget, q)
-
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                parts = list(pool.map(sub_prop, range(int(cnt.max()))))
-            found = [x for fd, _ in parts for x in fd]
-            nodes = sum(abs(n) for _, n in parts)
-            if any(n < 0 for _, n in parts):
-                nodes = -nodes
+            if budget > 0:
+                budget = -(-budget // int(cnt.max()))
+            tasks = [lambda ctl, slot, q=q: _prop(f, tab, drop, spread, offp, cnt, tol, budget, q, ctl, slot)
+                     for q in range(int(cnt.max()))]
     else:
         r = np.zeros((cnt.size + 1,) + g.shape[1:])
         r[:-1] = np.cumsum(g[::-1], axis=0)[::-1]
-        if threads is None:
-            threads = min(4, os.cpu_count() or 1) if n_scenarios(counts) > 10**7 else 1
         if threads <= 1:
-            found, nodes = _dfs(cp, offp, cnt, w, r, tol, int(max_nodes), -1, -1)
+            tasks = [lambda ctl, slot: _dfs(cp, offp, cnt, w, r, tol, budget, -1, -1, ctl, slot)]
         else:
             # one subtree per variant pair of the first two descriptors (Numba releases the
             # GIL); each task also evaluates its depth-0 node, counted once below
             seconds = range(int(cnt[1])) if d >= 3 else [-1]
-            tasks = [(a, b) for a in range(int(cnt[0])) for b in seconds]
-
-            budget = -(-int(max_nodes) // len(tasks)) if max_nodes > 0 else 0  # shared out
-
-            def sub(task: tuple[int, int]):
-                return _dfs(cp, offp, cnt, w, r, tol, budget, task[0], task[1])
-
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                parts = list(pool.map(sub, tasks))
-            found = [x for f, _ in parts for x in f]
-            nodes = sum(abs(n) for _, n in parts) - int(cnt[0]) * (len(seconds) - 1)
-            if any(n < 0 for _, n in parts):
-                nodes = -nodes
+            pairs = [(a, b) for a in range(int(cnt[0])) for b in seconds]
+            if budget > 0:
+                budget = -(-budget // len(pairs))  # shared out
+            tasks = [lambda ctl, slot, a=a, b=b: _dfs(cp, offp, cnt, w, r, tol, budget, a, b, ctl, slot)
+                     for a, b in pairs]
+            extra = int(cnt[0]) * (len(seconds) - 1)
+    if progress is None and max_seconds is None and n_scenarios(counts) <= 10**7:
+        # small: run here (no worker thread to start for each of an ensemble's matrices)
+        ctl = np.zeros(len(tasks) + 1, dtype=np.int64)
+        parts = [task(ctl, i + 1) for i, task in enumerate(tasks)]
+    else:
+        parts = _run_tasks(tasks, threads, progress, max_seconds)
+    found = [x for fd, _ in parts for x in fd]
+    complete = all(n >= 0 for _, n in parts)
+    nodes = sum(abs(int(n)) for _, n in parts) - extra
     sp = np.array([np.asarray(x) for x in found], dtype=np.int64).reshape(-1, d)
     s = np.empty_like(sp)
     s[:, order_arr] = sp
-    complete = nodes >= 0
-    nodes = abs(int(nodes))
     if len(s):
         s = s[np.lexsort(s.T[::-1])]
     scores = evaluate(c, counts, s) if len(s) else _empty_scores(counts)
-    return Enumeration(s, scores, nodes, order_arr, complete)
+    return Enumeration(s, scores, nodes, order_arr, complete, method)
+
+
+# --------------------------------------------------------------------------- tree size
+
+
+def estimate_nodes(matrix: np.ndarray, counts: Iterable[int], method: str = "auto", probes: int = 200,
+                   seed: int = 0, tolerance: float = 0) -> tuple[float, float]:
+    """Knuth's (1975) unbiased estimate of a search's node count, without running it.
+
+    Each probe walks from the root to a leaf or dead end, picking one surviving child at
+    random and multiplying the number of children tried at every level; the mean over
+    probes estimates the tree size. Returns (mean, standard error). The distribution is
+    heavy-tailed, so few probes tend to underestimate: read it as an order of magnitude.
+    method "prop" and "static" (and "auto", resolved as the search would); node
+    definition as in the search (one variant tried at a depth is one node).
+    """
+    counts = np.asarray(list(counts), dtype=np.int64)
+    c = clean_matrix(matrix, counts)
+    if method == "auto":
+        method = choose_method(c, counts)
+    if method not in ("prop", "static"):
+        raise ValueError("estimates exist for methods 'prop' and 'static'")
+    _, _, cp, cnt, offp = reordered(c, counts)
+    tol = float(tolerance) + _EPS
+    rng = np.random.default_rng(seed)
+    walk = _probe_prop if method == "prop" else _probe_static
+    totals = walk(cp, cnt, offp, tol, probes, rng)
+    t = np.asarray(totals, dtype=float)
+    se = float(t.std(ddof=1) / np.sqrt(len(t))) if len(t) > 1 else 0.0
+    return float(t.mean()), se
+
+
+def _probe_prop(cp, cnt, offp, tol, probes, rng) -> list[float]:
+    w, _ = _pair_bounds(cp, cnt)
+    f, tab, drop, spread = _prop_tables(cp, cnt, w)
+    d = cnt.size
+    live0 = np.array([(1 << int(n)) - 1 for n in cnt], dtype=np.int64)
+    bnd0 = tab[np.arange(d), live0].sum(axis=0)
+    if not _propagate(f, tab, drop, spread, offp, cnt, live0, bnd0, tol):
+        return [0.0]
+    totals = []
+    for _ in range(probes):
+        live, bnd, weight, total = live0.copy(), bnd0.copy(), 1.0, 0.0
+        while True:
+            open_ = [(bin(int(m)).count("1"), x) for x, m in enumerate(live) if int(m) & (int(m) - 1)]
+            if not open_:
+                break
+            _, x = min(open_)  # the search's branching rule: fewest live, then lowest index
+            kids = []
+            for q in range(int(cnt[x])):
+                if not (int(live[x]) >> q) & 1:
+                    continue
+                total += weight
+                l2, b2 = live.copy(), bnd.copy()
+                _shift(tab, x, l2[x], np.int64(1 << q), b2)
+                l2[x] = 1 << q
+                if _propagate(f, tab, drop, spread, offp, cnt, l2, b2, tol):
+                    kids.append((l2, b2))
+            if not kids:
+                break
+            weight *= len(kids)
+            live, bnd = kids[int(rng.integers(len(kids)))]
+        totals.append(total)
+    return totals
+
+
+def _probe_static(cp, cnt, offp, tol, probes, rng) -> list[float]:
+    """The "static" node test re-done in NumPy: bound on every fixed descriptor, then the
+    look-ahead (each open descriptor keeps a variant that can still win)."""
+    w, g = _pair_bounds(cp, cnt)
+    r = np.zeros((cnt.size + 1,) + g.shape[1:])
+    r[:-1] = np.cumsum(g[::-1], axis=0)[::-1]
+    d = cnt.size
+    totals = []
+    for _ in range(probes):
+        p = np.zeros(int(offp[-1]))
+        allowed = np.ones(int(cnt[0]), dtype=bool)
+        chosen: list[int] = []
+        weight, total = 1.0, 0.0
+        for m in range(d):
+            kids = []
+            for a in np.flatnonzero(allowed):
+                total += weight
+                pp = p + cp[offp[m] + a]
+                okv = (pp[:, None] - pp[w] + r[m + 1] >= -tol).all(axis=1)  # (V,)
+                cv = offp[np.arange(m + 1)] + np.array(chosen + [a])
+                if not okv[cv].all():
+                    continue
+                live = np.bitwise_or.reduceat(okv.astype(np.int64), offp[:-1])[m + 1 :] if m + 1 < d else np.ones(0)
+                if (live == 0).any():
+                    continue
+                kids.append((a, pp, okv[offp[m + 1] : offp[m + 2]] if m + 1 < d else None))
+            if not kids:
+                break
+            weight *= len(kids)
+            a, p, allowed = kids[int(rng.integers(len(kids)))]
+            chosen.append(int(a))
+        totals.append(total)
+    return totals
 
 
 def _empty_scores(counts: np.ndarray) -> Scores:
