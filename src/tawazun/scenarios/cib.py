@@ -750,7 +750,7 @@ def enumerate_scenarios(
             tasks = [lambda ctl, slot, a=a, b=b: _dfs(cp, offp, cnt, w, r, tol, budget, a, b, ctl, slot)
                      for a, b in pairs]
             extra = int(cnt[0]) * (len(seconds) - 1)
-    if progress is None and max_seconds is None and n_scenarios(counts) <= 10**7:
+    if threads <= 1 and progress is None and max_seconds is None and n_scenarios(counts) <= 10**7:
         # small: run here (no worker thread to start for each of an ensemble's matrices)
         ctl = np.zeros(len(tasks) + 1, dtype=np.int64)
         parts = [task(ctl, i + 1) for i, task in enumerate(tasks)]
