@@ -400,3 +400,10 @@ def test_cli_experts_ensemble(tmp_path):
     other.write_text("s,A1,A2,B1,B2\nA1,0,0,1,0\nA2,0,0,0,0\nB1,0,0,0,0\nB2,0,0,0,0\n")
     res = runner.invoke(app, ["scenarios", str(FIX / "hand3.csv"), "--expert", str(other)])
     assert res.exit_code == 2 and "differ from the main matrix" in res.stderr
+
+
+@pytest.mark.parametrize("seconds, text", [(5, "5 s"), (7200, "2.0 h"), (4e5, "4.6 days"), (4e6, "46 days"), (1e9, "32 years")])
+def test_progress_states_durations_in_readable_units(seconds, text):
+    from tawazun.cli.scenario_cmds import _duration
+
+    assert _duration(seconds) == text

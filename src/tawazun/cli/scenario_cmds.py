@@ -187,6 +187,8 @@ def search_progress(section: Any, tolerance: int, method: str, seed: int) -> Ite
         text = f"{nodes:,} nodes, {rate:,.0f}/s"
         if estimate:
             text += f", ~{100 * min(nodes / estimate, 0.99):.0f}% of the estimate"
+            if rate > 0 and nodes < estimate:
+                text += f", ~{_duration((estimate - nodes) / rate)} left at this rate"
         state["bar"].update(state["task"], completed=min(nodes, estimate) if estimate else None, nodes=text)
 
     try:
@@ -194,6 +196,15 @@ def search_progress(section: Any, tolerance: int, method: str, seed: int) -> Ite
     finally:
         if state["bar"] is not None:
             state["bar"].stop()
+
+
+def _duration(seconds: float) -> str:
+    """A rough human duration: '40 s', '12 min', '5.3 h', '46 days', '3.1 years'."""
+    for unit, size in (("years", 365 * 86400), ("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            value = seconds / size
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:,.0f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 def _shape(section: Any) -> list[tuple[str, list[str]]]:
