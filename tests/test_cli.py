@@ -151,3 +151,26 @@ def test_shipped_report_shows_the_futures_tableau(tmp_path: Path):
     scen = json.loads(run("scenarios", "--json", "-").stdout)
     assert f"{len(scen['scenarios'])} consistent scenario(s)" in section
     assert section.count("<tr><td>") == len(scen["scenarios"]) >= 2
+
+
+def test_report_says_when_the_futures_search_was_cut_short(tmp_path: Path, monkeypatch):
+    """The report caps the CIB search (a report must finish) and says when the cap bit."""
+    from tawazun.report import html as report_html
+    from tawazun.scenarios import analysis
+
+    real = analysis.analyse
+    seen = {}
+
+    def capped(*args, **kwargs):
+        seen.update(kwargs)
+        payload = real(*args, **kwargs)
+        payload["complete"] = False  # as if max_seconds had stopped it
+        return payload
+
+    monkeypatch.setattr(analysis, "analyse", capped)
+    out = tmp_path / "r"
+    res = run("forecast", "-e", "compromise", "--draws", "0", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert seen["max_seconds"] == report_html.REPORT_SEARCH_SECONDS
+    html = (out / "report.html").read_text()
+    assert "The exact search was stopped after 60 s" in html

@@ -24,6 +24,7 @@ th{background:#f4f4f4} td.num{text-align:right;font-variant-numeric:tabular-nums
 .ar{direction:rtl;unicode-bidi:isolate;font-family:'Noto Naskh Arabic','Amiri',serif}
 section{border-top:2px solid #eee;margin-top:1.5rem;padding-top:.5rem}
 .small{font-size:.85rem;color:#555}
+.warn{border-left:4px solid #e15759;padding:.3rem .6rem;background:#fdf0f0}
 """
 
 
@@ -189,6 +190,7 @@ def _pretty(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2)
 
 
+REPORT_SEARCH_SECONDS = 60.0  # cap on the futures section's exact search
 VARIANT_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2")
 
 
@@ -201,7 +203,9 @@ def futures_section(run: ForecastRun) -> str:
     from tawazun.scenarios.io import section_from_dict
 
     section = section_from_dict(run.arena.scenarios, run.arena.arena.id)
-    payload = analyse(section, tolerance=0, succession="global")
+    # a report must finish: a matrix too large to enumerate in a minute gets a partial list,
+    # said so below (`tawazun scenarios` searches without a cap)
+    payload = analyse(section, tolerance=0, succession="global", max_seconds=REPORT_SEARCH_SECONDS)
     e = html.escape
     descs = payload["descriptors"]
     labels = {d.id: {v.id: v.label for v in d.variants} for d in section.descriptors}
@@ -210,8 +214,12 @@ def futures_section(run: ForecastRun) -> str:
              f"<p class='small'>{len(payload['scenarios'])} consistent scenario(s) of "
              f"{_n_scenarios(descs):,}; search nodes evaluated: {payload['evaluated']:,}. "
              "A scenario is consistent when every descriptor's variant is the one the other "
-             "descriptors' variants promote most (see docs/models/cib.md).</p>",
-             "<div style='overflow-x:auto'><table><tr><th>#</th>"]
+             "descriptors' variants promote most (see docs/models/cib.md).</p>"]
+    if not payload["complete"]:
+        parts.append(f"<p class='warn'>The exact search was stopped after {REPORT_SEARCH_SECONDS:g} s: "
+                     "this list may be missing consistent scenarios. <code>tawazun scenarios</code> "
+                     "runs the search to the end.</p>")
+    parts.append("<div style='overflow-x:auto'><table><tr><th>#</th>")
     parts.extend(f"<th>{e(names[d['id']])}</th>" for d in descs)
     parts.append("<th>TIS</th><th>consistency</th></tr>")
     for k, sc in enumerate(payload["scenarios"], 1):
