@@ -171,6 +171,18 @@ def search_order(c: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def _must_stop(nodes, max_nodes, ctl, slot):  # pragma: no cover - compiled
+    """The kernels' one budget check, per node: past ``max_nodes`` (> 0), or, every 16,384
+    nodes, after publishing the count in ``ctl[slot]``, when ``ctl[0]`` asks to stop."""
+    if max_nodes > 0 and nodes > max_nodes:
+        return True
+    if not (nodes & 16383):
+        ctl[slot] = nodes
+        return ctl[0] != 0
+    return False
+
+
+@njit(cache=True, nogil=True)
 def _dfs(c, off, counts, w, r, tol, max_nodes, first, second, ctl, slot):  # pragma: no cover - compiled
     """Depth-first search over descriptors 0..d-1; ``first`` / ``second`` >= 0 restrict
     descriptors 0 / 1 to that variant (one subtree, for running subtrees on threads)."""
@@ -193,12 +205,8 @@ def _dfs(c, off, counts, w, r, tol, max_nodes, first, second, ctl, slot):  # pra
             m -= 1
             continue
         nodes += 1
-        if max_nodes > 0 and nodes > max_nodes:
+        if _must_stop(nodes, max_nodes, ctl, slot):
             return found, -nodes
-        if not (nodes & 16383):  # report progress, obey a stop request
-            ctl[slot] = nodes
-            if ctl[0]:
-                return found, -nodes
         a = off[m] + choice[m]
         pp = p[m + 1]
         pm = p[m]
@@ -306,12 +314,8 @@ def _fcff(c, off, counts, w, g, tol, max_nodes, ctl, slot):  # pragma: no cover 
             a += 1
         tomask[depth] &= ~(np.int64(1) << a)
         nodes += 1
-        if max_nodes > 0 and nodes > max_nodes:
+        if _must_stop(nodes, max_nodes, ctl, slot):
             return found, -nodes
-        if not (nodes & 16383):  # report progress, obey a stop request
-            ctl[slot] = nodes
-            if ctl[0]:
-                return found, -nodes
         if not fixed[y]:
             fixed[y] = True
             for t in range(v):
@@ -541,12 +545,8 @@ def _prop(f, tab, drop, spread, off, counts, tol, max_nodes, only, ctl, slot):  
                 q += 1
             todo[depth] &= ~(np.int64(1) << q)
             nodes += 1
-            if max_nodes > 0 and nodes > max_nodes:
+            if _must_stop(nodes, max_nodes, ctl, slot):
                 return found, -nodes
-            if not (nodes & 16383):  # report progress, obey a stop request
-                ctl[slot] = nodes
-                if ctl[0]:
-                    return found, -nodes
             live[depth + 1] = live[depth]
             bnd[depth + 1] = bnd[depth]
             nm = np.int64(1) << q
