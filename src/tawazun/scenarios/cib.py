@@ -612,6 +612,9 @@ def reordered(c: np.ndarray, counts: np.ndarray, order: Iterable[int] | None = N
     return order_arr, perm, cp, cnt, offsets_of(cnt)
 
 
+AUTO_DENSE = 0.9  # influence density from which "auto" searches with "static"
+
+
 def influence_density(matrix: np.ndarray, counts: Iterable[int]) -> float:
     """Share of ordered descriptor pairs (X, Y), X != Y, in which X can change Y's choice:
     some variant of X adds unequal amounts to Y's variants (a block whose rows are each
@@ -639,9 +642,6 @@ def choose_method(matrix: np.ndarray, counts: Iterable[int]) -> str:
     if not _prop_fits(counts) or influence_density(matrix, counts) >= AUTO_DENSE:
         return "static"
     return "prop"
-
-
-AUTO_DENSE = 0.9  # influence density from which "auto" searches with "static"
 
 
 def _run_tasks(tasks: list, threads: int, progress, max_seconds: float | None) -> list[tuple]:
