@@ -485,11 +485,18 @@ def _propagate(f, tab, drop, spread, off, counts, live, bnd, tol):  # pragma: no
 
 
 @njit(cache=True, nogil=True)
-def _prop(f, tab, drop, spread, off, counts, tol, max_nodes, only, ctl, slot):  # pragma: no cover - compiled
+def _prop(f, tab, drop, spread, off, counts, tol, max_nodes, path, ctl, slot):  # pragma: no cover - compiled
     """Propagation search: live variant masks narrowed to a fixpoint at every node (rules in
     ``_propagate``), branching on the open descriptor with the fewest live variants (ties:
-    lowest index). ``only`` >= 0 keeps just that variant of the root's branching descriptor."""
+    lowest index). ``path[k]`` >= 0 keeps just that variant of the branching descriptor at
+    depth k (one subtree, for running subtrees on threads; empty ``path``: the whole tree).
+    A node or leaf above the end of the path is shared by the tasks that differ only below
+    it: only the task whose remaining path entries are all 0 (or -1) counts or reports it."""
     d = counts.size
+    npath = path.size
+    canon = np.ones(npath + 1, dtype=np.bool_)  # canon[k]: path[k:] all <= 0
+    for k in range(npath - 1, -1, -1):
+        canon[k] = canon[k + 1] and path[k] <= 0
     v = off[d]
     mm = f.shape[2]
     live = np.zeros((d + 1, d), dtype=np.int64)
@@ -527,14 +534,14 @@ def _prop(f, tab, drop, spread, off, counts, tol, max_nodes, only, ctl, slot):  
                 while not ((live[depth, x] >> q) & 1):
                     q += 1
                 out[x] = q
-            if depth > 0 or only <= 0:  # a decided root is reported by one task only
+            if depth >= npath or canon[depth]:
                 found.append(out)
             depth -= 1
         else:
             var[depth] = best
             todo[depth] = live[depth, best]
-            if depth == 0 and only >= 0:
-                todo[0] &= np.int64(1) << only
+            if depth < npath and path[depth] >= 0:
+                todo[depth] &= np.int64(1) << path[depth]
         while depth >= 0:
             if todo[depth] == 0:
                 depth -= 1
@@ -544,9 +551,12 @@ def _prop(f, tab, drop, spread, off, counts, tol, max_nodes, only, ctl, slot):  
             while not ((todo[depth] >> q) & 1):
                 q += 1
             todo[depth] &= ~(np.int64(1) << q)
-            nodes += 1
-            if _must_stop(nodes, max_nodes, ctl, slot):
-                return found, -nodes
+            if depth + 1 < npath and not canon[depth + 1]:
+                pass  # shared with the canonical task, which counts it
+            else:
+                nodes += 1
+                if _must_stop(nodes, max_nodes, ctl, slot):
+                    return found, -nodes
             live[depth + 1] = live[depth]
             bnd[depth + 1] = bnd[depth]
             nm = np.int64(1) << q
@@ -698,8 +708,9 @@ def enumerate_scenarios(
     between threads), ``max_seconds`` after about that long: the result then has
     ``complete=False`` and lists only what was found. ``progress(nodes)`` is called about
     ten times a second with the nodes searched so far. ``threads``: "static" runs the
-    subtrees of the first two descriptors' variants in parallel, "prop" those of the root's
-    branching descriptor (default: up to 4 threads above 10^7 scenarios, else 1); results and
+    subtrees of the first two descriptors' variants in parallel, "prop" those of the first
+    two branching descriptors' variants (default: up to 4 threads above 10^7 scenarios,
+    else 1); results and
     node counts do not depend on it ("fcff" is serial).
     """
     counts = np.asarray(list(counts), dtype=np.int64)
@@ -727,14 +738,16 @@ def enumerate_scenarios(
     elif method == "prop":
         f, tab, drop, spread = _prop_tables(cp, cnt, w)
         if threads <= 1:
-            tasks = [lambda ctl, slot: _prop(f, tab, drop, spread, offp, cnt, tol, budget, -1, ctl, slot)]
+            paths = [np.zeros(0, dtype=np.int64)]
         else:
-            # one subtree per variant of the root's branching descriptor (tasks for variants
-            # it does not have are empty); the root itself is not a node, so counts add up
+            # one subtree per variant pair of the first two branching descriptors (tasks for
+            # variants they do not have are empty): nmax^2 tasks keep two cores evenly busy
+            nmax = int(cnt.max())
+            paths = [np.array([q, r], dtype=np.int64) for q in range(nmax) for r in range(nmax)]
             if budget > 0:
-                budget = -(-budget // int(cnt.max()))
-            tasks = [lambda ctl, slot, q=q: _prop(f, tab, drop, spread, offp, cnt, tol, budget, q, ctl, slot)
-                     for q in range(int(cnt.max()))]
+                budget = -(-budget // len(paths))
+        tasks = [lambda ctl, slot, pth=pth: _prop(f, tab, drop, spread, offp, cnt, tol, budget, pth, ctl, slot)
+                 for pth in paths]
     else:
         r = np.zeros((cnt.size + 1,) + g.shape[1:])
         r[:-1] = np.cumsum(g[::-1], axis=0)[::-1]
