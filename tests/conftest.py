@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Local runs draw fresh examples each time, to keep exploring; CI (.ci/run sets
+# TAWAZUN_TEST_PROFILE=ci) replays a fixed set derived from each test, so a draw nobody
+# has seen cannot turn a landing red. A failure found locally prints its reproduce blob.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("TAWAZUN_TEST_PROFILE", "dev"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = (ROOT / ".." / "shared").resolve()
