@@ -86,6 +86,9 @@ def test_forecast_writes_report_and_manifest(tiny_arena_path: Path, tmp_path: Pa
               "--rounds", "3", "--draws", "100")
     assert res.exit_code == 0, res.output
     assert "Issue X" in res.stdout and "status quo" in res.stdout
+    # the tables say what the point and the interval are (they answer different questions)
+    assert "forecast: one run with every range at its mode" in res.stdout
+    assert "10th–90th percentile of 100 triangular draws" in res.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 42 and len(manifest["arena"]["sha256"]) == 64
     assert manifest["options"]["bdm"]["rounds"] == 3
@@ -145,6 +148,7 @@ def test_shipped_report_shows_the_futures_tableau(tmp_path: Path):
     out = tmp_path / "r"
     res = run("forecast", "-e", "compromise", "--draws", "0", "--out", str(out))
     assert res.exit_code == 0, res.output
+    assert "80% interval" not in res.stdout  # no draws, no interval column nor its legend
     html = (out / "report.html").read_text()
     section = html[html.index("<section id='futures'>"):]
     section = section[: section.index("</section>")]

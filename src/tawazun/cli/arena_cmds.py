@@ -88,6 +88,12 @@ def print_tables(run: ForecastRun, console: Console) -> None:
             row = ["status quo", f"{sqv:.1f}", nearest_anchor(issue, sqv) or ""] + ([""] if dist_cols else [])
             table.add_row(*row, style="dim")
         console.print(table)
+    if dist_cols:
+        # The point and the interval answer different questions; say so, because with a
+        # nonlinear engine the point can fall outside the interval (it is not a typical draw).
+        console.print("[dim]forecast: one run with every range at its mode[/dim]")
+        console.print(f"[dim]80% interval: 10th–90th percentile of {run.draws:,} {run.dist} "
+                      "draws over the ranges[/dim]")
 
 
 @app.command()
