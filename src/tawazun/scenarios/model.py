@@ -136,21 +136,22 @@ class ScenariosSection(_Strict):
         return out
 
 
+def _repeats(ids: list[str]) -> list[tuple[int, int]]:
+    """(index, index of its first occurrence) for every id seen before."""
+    first: dict[str, int] = {}
+    return [(i, first[x]) for i, x in enumerate(ids) if first.setdefault(x, i) != i]
+
+
 def section_problems(section: ScenariosSection) -> list[str]:
     """Cross-reference problems of a structurally valid section, ``path: problem`` each."""
     problems: list[str] = []
-    seen: dict[str, int] = {}
+    for i, first in _repeats([d.id for d in section.descriptors]):
+        d = section.descriptors[i]
+        problems.append(f"descriptors.{i}.id: duplicate descriptor id {d.id!r} (first at descriptors.{first})")
     for i, d in enumerate(section.descriptors):
-        if d.id in seen:
-            problems.append(f"descriptors.{i}.id: duplicate descriptor id {d.id!r} (first at descriptors.{seen[d.id]})")
-        else:
-            seen[d.id] = i
-        vseen: dict[str, int] = {}
-        for j, v in enumerate(d.variants):
-            if v.id in vseen:
-                problems.append(f"descriptors.{i}.variants.{j}.id: duplicate variant id {v.id!r} in descriptor {d.id!r}")
-            else:
-                vseen[v.id] = j
+        for j, first in _repeats([v.id for v in d.variants]):
+            problems.append(f"descriptors.{i}.variants.{j}.id: duplicate variant id {d.variants[j].id!r} "
+                            f"in descriptor {d.id!r} (first at descriptors.{i}.variants.{first})")
     index = section.variant_index()
     descriptor_ids = {d.id for d in section.descriptors}
     pairs: dict[tuple[str, str], int] = {}
