@@ -16,13 +16,13 @@ from tawazun.scenarios.model import ScenariosSection, to_arrays
 
 HERE = Path(__file__).resolve().parent
 FIX = HERE / "fixtures" / "cib"
-REF = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "cib"
+REF = HERE / "reference" / "cib"  # see tests/reference/README.md
 
 
 def _ref(name: str) -> Path:
     path = REF / name
     if not path.exists():
-        pytest.skip(f"shared reference {name} not available")
+        raise FileNotFoundError(f"shared reference {name} not available")
     return path
 
 
@@ -37,7 +37,6 @@ def _tuples(a: np.ndarray) -> list[tuple[int, ...]]:
 # ---------------------------------------------------------------- Somewhereland (shared)
 
 
-@pytest.mark.shared
 def test_somewhereland_consistent_scenarios_and_tis():
     arr = _arrays(cio.read_cibcsv(_ref("somewhereland_matrix.csv")))
     expected = json.loads(_ref("somewhereland_expected.json").read_text())
@@ -49,7 +48,6 @@ def test_somewhereland_consistent_scenarios_and_tis():
     assert (res.scores.inconsistency == 0).all()
 
 
-@pytest.mark.shared
 @pytest.mark.parametrize("method", ["static", "fcff", "prop"])
 def test_somewhereland_weak_consistency_counts(method):
     arr = _arrays(cio.read_cibcsv(_ref("somewhereland_matrix.csv")))
@@ -61,7 +59,6 @@ def test_somewhereland_weak_consistency_counts(method):
     assert [expected[str(k)] for k in (1, 2, 3)] == [15, 32, 59]
 
 
-@pytest.mark.shared
 @pytest.mark.parametrize("mode", ["global", "local"])
 def test_somewhereland_basins(mode):
     arr = _arrays(cio.read_cibcsv(_ref("somewhereland_matrix.csv")))
@@ -88,7 +85,6 @@ def _read_sl(path: Path) -> dict[tuple[int, ...], tuple[int, int, int]]:
     return rows
 
 
-@pytest.mark.shared
 def test_cib_global_matches_scenariowizard_solution_list():
     arr = _arrays(cio.read_scw(_ref("CIB_global.scw")))
     sl = _read_sl(_ref("CIB_global.sl"))

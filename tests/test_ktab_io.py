@@ -15,8 +15,7 @@ from tawazun.arena.ktab import ktab_csv_text, read_ktab_csv, write_ktab_csv
 from tawazun.cli.main import app
 from tawazun.errors import InputError
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
-KTAB_DIR = SHARED / "reference" / "ktab-smp"
+KTAB_DIR = Path(__file__).resolve().parent / "reference" / "ktab-smp"  # see tests/reference/README.md
 AS_OF = "2026-11-29"
 
 SMALL = """Three actors,A made-up case for tests,3,2,
@@ -36,7 +35,7 @@ def _write(tmp_path: Path, text: str, name: str = "case.csv") -> Path:
 def _shared(stem: str) -> Path:
     p = KTAB_DIR / f"{stem}.csv"
     if not p.exists():
-        pytest.skip(f"KTAB reference data not available at {KTAB_DIR}")
+        raise FileNotFoundError(f"KTAB reference data not available at {KTAB_DIR}")
     return p
 
 

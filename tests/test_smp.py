@@ -15,16 +15,15 @@ from tawazun.engines import get_engine
 from tawazun.engines.base import Problem
 from tawazun.engines.smp import SmpOptions, coalition_matrix, pce, simulate, vote
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
-KTAB_DIR = SHARED / "reference" / "ktab-smp"
+KTAB_DIR = Path(__file__).resolve().parent / "reference" / "ktab-smp"  # see tests/reference/README.md
 
 
 def _read_case(stem: str):
-    """Parse a KTAB CSV and its positions file (read by path; never copied)."""
+    """Parse a KTAB CSV and its positions file (tests/reference/, see its README)."""
     src = KTAB_DIR / f"{stem}.csv"
     ref = KTAB_DIR / f"{stem}.positions.csv"
     if not (src.exists() and ref.exists()):
-        pytest.skip(f"KTAB reference data not available at {KTAB_DIR}")
+        raise FileNotFoundError(f"KTAB reference data not available at {KTAB_DIR}")
     rows = list(csv.reader(src.open(encoding="utf-8")))
     n_dims = int(rows[0][3])
     data = [r for r in rows[2:] if r and r[0].strip()]
