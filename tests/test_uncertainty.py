@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from tawazun.engines.base import REGISTRY, EngineResult, EngineSpec, RangedProblem, get_engine
 from tawazun.errors import InputError
-from tawazun.uncertainty import forecast_distribution, progress_bar, run_ensemble, sample
+from tawazun.cli.progress import progress_bar
+from tawazun.uncertainty import forecast_distribution, run_ensemble, sample
 from tawazun.uncertainty.sampling import (
     BLOCK, flat_ranges, input_names, inverse_cdf, moments, sample_flat, unflatten,
 )

@@ -288,6 +288,6 @@ def write_ktab_csv(arena: Any, path: str | Path, unit: str | None = None) -> Non
     status quo (or the scale midpoint) with zero salience there. The actor id is KTAB's
     name, its English name KTAB's description.
     """
-    from tawazun.cli.common import atomic_write_text
+    from tawazun.files import atomic_write_text
 
     atomic_write_text(path, ktab_csv_text(arena, unit))

@@ -15,7 +15,7 @@ from rich.table import Table
 from tawazun import __version__
 from tawazun.arena import arena_hash, json_schema, load_arena, resolve
 from tawazun.cli.common import atomic_write_text, user_errors, write_json
-from tawazun.cli.main import app
+from tawazun.cli.app import app
 from tawazun.errors import InputError
 from tawazun.uncertainty.ensemble import DEFAULT_DRAWS
 from tawazun.forecast import (
@@ -120,7 +120,7 @@ def forecast(
         raise InputError(f"--dist: expected triangular or pert, got {dist!r}")
     run = run_forecast(loaded, engines, seed=seed, rounds=rounds, options=parse_option_flags(option))
     if draws > 0:
-        from tawazun.uncertainty import progress_bar
+        from tawazun.cli.progress import progress_bar
 
         with progress_bar("Monte Carlo draws") as progress:
             add_distributions(run, draws=draws, dist=dist, workers=workers,

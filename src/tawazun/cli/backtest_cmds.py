@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tawazun.cli.common import atomic_write_text, user_errors, write_json
-from tawazun.cli.main import app
+from tawazun.cli.app import app
 from tawazun.errors import InputError
 
 backtest_app = typer.Typer(

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import typer
 
 from tawazun.errors import InputError
+from tawazun.files import atomic_write_text
 
 
 def fail(lines: list[str] | str, code: int = 2) -> None:
@@ -35,27 +34,6 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(130) from None
 
     return wrapper
-
-
-def atomic_write_text(path: Path | str, text: str) -> None:
-    """Write via a temp file in the same folder, then rename: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        # mkstemp creates 0600; give the file the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def write_json(target: str | Path, payload: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from tawazun.cli.common import atomic_write_text, user_errors, write_json
-from tawazun.cli.main import app
+from tawazun.cli.app import app
 from tawazun.errors import InputError
 from tawazun.files import read_text
 

@@ -11,7 +11,7 @@ import yaml
 from tawazun.arena import load_arena
 from tawazun.arena.ktab import read_ktab_csv, write_ktab_csv
 from tawazun.cli.common import atomic_write_text, user_errors
-from tawazun.cli.main import export_app, import_app
+from tawazun.cli.app import export_app, import_app
 
 
 @import_app.command("ktab")

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, Optional
 import typer
 
 from tawazun.cli.common import atomic_write_text, user_errors, write_json
-from tawazun.cli.main import app, export_app, import_app
+from tawazun.cli.app import app, export_app, import_app
 from tawazun.errors import InputError
 from tawazun.scenarios.analysis import analyse
 

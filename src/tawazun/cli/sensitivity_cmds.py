@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 
 from tawazun.cli.common import user_errors, write_json
-from tawazun.cli.main import app
+from tawazun.cli.app import app
 from tawazun.errors import InputError
 
 
@@ -52,7 +52,7 @@ def sensitivity_payload(arena_ref: str | None, issue: str, engine: str, draws: i
     payload["base"] = payload["tornado"][0]["base"] if payload["tornado"] else \
         float(spec.run(ranged.point(), opts, None).forecast[0, list(ranged.dims).index(issue)])
     if with_sobol:
-        from tawazun.uncertainty.progress import progress_bar
+        from tawazun.cli.progress import progress_bar
 
         with progress_bar("Sobol") as bar:
             res = sobol(ranged, spec, opts, n=draws, seed=seed, dist=dist, dim=issue, progress=bar)

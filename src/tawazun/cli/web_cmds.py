@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from tawazun.cli.common import user_errors
-from tawazun.cli.main import app
+from tawazun.cli.app import app
 from tawazun.errors import InputError
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}

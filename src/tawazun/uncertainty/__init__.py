@@ -13,7 +13,6 @@ from typing import Any, Mapping, Sequence
 from tawazun.engines.base import EngineSpec, RangedProblem
 from tawazun.uncertainty.distributed import ensemble_cluster
 from tawazun.uncertainty.ensemble import DEFAULT_DRAWS, Ensemble, run_ensemble
-from tawazun.uncertainty.progress import progress_bar
 from tawazun.uncertainty.sampling import BLOCK, DISTS, sample
 from tawazun.uncertainty.summary import summarize
 
@@ -65,5 +64,5 @@ def forecast_distribution(
 
 __all__ = [
     "BLOCK", "DEFAULT_DRAWS", "DISTS", "Ensemble", "ensemble_cluster", "forecast_distribution",
-    "progress_bar", "run_ensemble", "sample", "summarize",
+    "run_ensemble", "sample", "summarize",
 ]

@@ -25,7 +25,7 @@ import yaml
 from tawazun.arena import parse_arena_text
 from tawazun.arena.load import DEFAULT_ARENA, shipped_path
 from tawazun.arena.model import Arena
-from tawazun.cli.common import atomic_write_text
+from tawazun.files import atomic_write_text
 from tawazun.errors import InputError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
