@@ -120,7 +120,7 @@ def test_same_seed_same_numbers(tiny_arena_path: Path, tmp_path: Path):
     (["--dist", "normal"], "expected triangular or pert"),
     (["--scheduler", "not-an-address"], "not a scheduler address"),
     (["--scheduler", "tcp://127.0.0.1:1"], "cannot reach tcp://127.0.0.1:1"),
-    (["--draws", "0", "--workers", "2"], "give --draws N > 0"),
+    (["--draws", "0", "--workers", "2"], "--workers: workers and scheduler spread Monte Carlo draws"),
 ])
 def test_forecast_bad_options_exit_2_and_write_nothing(tiny_arena_path: Path, tmp_path: Path, args, needle):
     out = tmp_path / "never"
@@ -159,7 +159,7 @@ def test_shipped_report_shows_the_futures_tableau(tmp_path: Path):
 
 def test_report_says_when_the_futures_search_was_cut_short(tmp_path: Path, monkeypatch):
     """The report caps the CIB search (a report must finish) and says when the cap bit."""
-    from tawazun.report import html as report_html
+    from tawazun import forecast
     from tawazun.scenarios import analysis
 
     real = analysis.analyse
@@ -175,6 +175,6 @@ def test_report_says_when_the_futures_search_was_cut_short(tmp_path: Path, monke
     out = tmp_path / "r"
     res = run("forecast", "-e", "compromise", "--draws", "0", "--out", str(out))
     assert res.exit_code == 0, res.output
-    assert seen["max_seconds"] == report_html.REPORT_SEARCH_SECONDS
+    assert seen["max_seconds"] == forecast.SCENARIO_SECONDS == 60
     html = (out / "report.html").read_text()
     assert "The exact search was stopped after 60 s" in html

@@ -19,7 +19,7 @@ def run(*args: str):
 
 
 def test_sensitivity_json_to_stdout():
-    res = run("sensitivity", "--issue", "us-presence", "--engine", "compromise", "--draws", "64",
+    res = run("sensitivity", "--issue", "us-presence", "--engine", "compromise", "--sobol-n", "64",
               "--seed", "3", "--json", "-")
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
@@ -28,9 +28,24 @@ def test_sensitivity_json_to_stdout():
     assert swings == sorted(swings, reverse=True) and swings[0] > 0
     assert data["sobol"]["n"] == 64 and data["sobol"]["indices"]
     assert {"input", "S1", "S1_conf", "ST", "ST_conf"} <= set(data["sobol"]["indices"][0])
-    again = json.loads(run("sensitivity", "--issue", "us-presence", "--engine", "compromise",
-                           "--draws", "64", "--seed", "3", "--json", "-").stdout)
-    assert again == data
+    # the old flag name still works for one release, with a deprecation line
+    old = run("sensitivity", "--issue", "us-presence", "--engine", "compromise",
+              "--draws", "64", "--seed", "3", "--json", "-")
+    assert json.loads(old.stdout) == data
+    assert "--draws is deprecated" in old.stderr and "--sobol-n" in old.stderr
+
+
+def test_sensitivity_engine_options_as_on_forecast():
+    base = ["sensitivity", "--issue", "us-presence", "--engine", "bdm", "--no-sobol", "--json", "-"]
+    new = run(*base, "-O", "bdm.rounds=2")
+    short = run(*base, "--option", "rounds=2")
+    old = run(*base, "-o", "rounds=2")
+    assert new.exit_code == short.exit_code == old.exit_code == 0, new.output + old.output
+    assert json.loads(new.stdout) == json.loads(short.stdout) == json.loads(old.stdout)
+    assert "-o is deprecated" in old.stderr
+    assert json.loads(new.stdout) != json.loads(run(*base).stdout)  # the option took effect
+    wrong = run(*base, "-O", "smp.rounds=2")
+    assert wrong.exit_code == 2 and "for engine 'smp'" in wrong.output
 
 
 def test_sensitivity_tables_and_file(tmp_path):
@@ -45,8 +60,8 @@ def test_sensitivity_tables_and_file(tmp_path):
 @pytest.mark.parametrize("args, needle", [
     (["--issue", "no-such-issue"], "--issue"),
     (["--issue", "us-presence", "--engine", "nope"], "unknown engine"),
-    (["--issue", "us-presence", "--dist", "normal", "--draws", "8"], "distribution"),
-    (["--issue", "us-presence", "-o", "oops"], "key=value"),
+    (["--issue", "us-presence", "--dist", "normal", "--sobol-n", "8"], "distribution"),
+    (["--issue", "us-presence", "-O", "oops"], "ENGINE.KEY=VALUE"),
 ])
 def test_sensitivity_user_errors(args, needle):
     res = run("sensitivity", *args)

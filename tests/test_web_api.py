@@ -155,6 +155,28 @@ def test_oversize_body_is_413(client: TestClient) -> None:
 
 # ---- runs -----------------------------------------------------------------------------
 
+def test_a_web_run_and_a_cli_run_give_the_same_result_document(client: TestClient, tmp_path: Path) -> None:
+    """One pipeline: the same arena, engines, draws and seed through the browser's run API
+    and through `tawazun forecast --json -` give the same document (the version aside)."""
+    from typer.testing import CliRunner
+
+    from tawazun.cli.main import app
+
+    engines = ["compromise", "median", "bdm"]
+    r = client.post("/api/runs", json={"arena": ARENA, "engines": engines, "draws": 40, "seed": 11})
+    assert r.status_code == 202, r.text
+    web = wait_for_run(client, r.json()["id"])
+    assert web["status"] == "done", web
+    res = CliRunner().invoke(app, ["forecast", str(arena_file(tmp_path)), "-e", ",".join(engines),
+                                   "--draws", "40", "--seed", "11", "--json", "-", "--no-report",
+                                   "--out", str(tmp_path / "cli-run")])
+    assert res.exit_code == 0, res.output
+    cli = json.loads(res.stdout)
+    assert web["result"] == cli
+    assert any("tornado" in e and "sobol" in e for e in cli["results"])  # sensitivity in both
+    assert web["manifest"]["sobol_n"] == json.loads((tmp_path / "cli-run" / "manifest.json").read_text())["sobol_n"]
+
+
 def test_run_is_created_and_finishes_with_results(client: TestClient, tmp_path: Path) -> None:
     r = client.post("/api/runs", json={"arena": ARENA, "engines": ["compromise", "median"], "draws": 60, "seed": 7})
     assert r.status_code == 202, r.text

@@ -1,71 +1,186 @@
-"""The Python API of a forecast run: arena -> engines -> results (no I/O here).
+"""The forecast pipeline and its result: arena -> compiled problems -> engines -> ForecastRun.
 
-The CLI, the report and the web app all go through :func:`run_forecast`, so the numbers
-they show are the same numbers.
+:func:`execute` is the one pipeline: the CLI, the web app and the Python API call it with a
+:class:`ForecastConfig`, and every renderer (terminal tables, the HTML report, the web pages,
+the JSON document of :func:`to_json`) only reads the :class:`ForecastRun` it returns. No I/O
+here; errors name configuration fields (``draws: ...``), and the CLI adds its flag names.
+
+The steps are public for callers that want one of them (:func:`run_forecast`,
+:func:`add_distributions`, :func:`add_sensitivity`, :func:`add_scenarios`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sys
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Mapping, NamedTuple
 
 import numpy as np
 
 from tawazun import __version__
 from tawazun.arena.compile import ranged_problem, units
 from tawazun.arena.model import Arena, Issue
-from tawazun.engines.base import REGISTRY, EngineResult, EngineSpec, get_engine
+from tawazun.engines.base import REGISTRY, EngineResult, EngineSpec, Problem, RangedProblem, get_engine
 from tawazun.errors import InputError
+from tawazun.uncertainty.ensemble import DEFAULT_DRAWS
 
 CORE_ENGINES = ("compromise", "median", "bdm")
+FORECAST_SOBOL_N = 64  # Sobol base sample per issue in a forecast (~1 s on the shipped arena)
+SCENARIO_SECONDS = 60.0  # cap on a forecast's exact CIB search (`tawazun scenarios` has none)
+DISTS = ("triangular", "pert")
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """Everything a forecast run depends on besides the arena (recorded in the manifest)."""
+
+    engines: tuple[str, ...] = ("all",)
+    seed: int = 0
+    rounds: int | None = None  # rounds/turns of the dynamic engines (None: each engine's own)
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # engine -> key -> value
+    draws: int = DEFAULT_DRAWS  # Monte Carlo draws over the ranges (0: point forecasts only)
+    dist: str = "triangular"  # distribution on {low, mode, high}
+    workers: int = 1  # local Dask workers for the draws (> 1: a LocalCluster)
+    scheduler: str | None = None  # address of an existing Dask scheduler
+    sensitivity: bool = True  # one-at-a-time tornado per issue (with draws)
+    sobol_n: int = FORECAST_SOBOL_N  # Sobol base sample per issue (0: none)
+    scenarios: bool = True  # consistent CIB futures when the arena has a matrix
+    scenario_seconds: float = SCENARIO_SECONDS
+
+    def __post_init__(self) -> None:
+        engines = self.engines
+        if isinstance(engines, str):
+            engines = tuple(n.strip() for n in engines.split(",") if n.strip())
+        object.__setattr__(self, "engines", tuple(engines) or ("all",))
+        try:
+            seed = int(self.seed)
+        except (TypeError, ValueError):
+            raise InputError(f"seed: expected a whole number, got {self.seed!r}") from None
+        if not 0 <= seed < 2**32:
+            raise InputError(f"seed: must be between 0 and {2**32 - 1}, got {seed}")
+        object.__setattr__(self, "seed", seed)
+        if self.draws < 0:
+            raise InputError(f"draws: must be 0 or more, got {self.draws}")
+        if self.dist not in DISTS:
+            raise InputError(f"dist: expected {' or '.join(DISTS)}, got {self.dist!r}")
+        if self.workers < 1:
+            raise InputError(f"workers: must be at least 1, got {self.workers}")
+        if self.sobol_n < 0:
+            raise InputError(f"sobol_n: must be 0 or more, got {self.sobol_n}")
+        if self.rounds is not None and self.rounds < 0:
+            raise InputError(f"rounds: must be 0 or more, got {self.rounds}")
+        if self.draws == 0 and (self.scheduler is not None or self.workers > 1):
+            raise InputError("workers: workers and scheduler spread Monte Carlo draws; set draws > 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["engines"] = list(self.engines)
+        out["options"] = {k: dict(v) for k, v in self.options.items()}
+        return out
 
 
 @dataclass
 class UnitResult:
-    """One engine on one bargaining unit (an issue, or a space of issues)."""
+    """One engine on one bargaining unit (an issue, or a space of issues bargained jointly):
+    the compiled problem it saw, its point forecast and, after the draws, its distribution."""
 
     unit: str
     issues: list[str]
     engine: str
     actors: list[str]
+    problem: RangedProblem  # compiled once per unit; ``problem.point()`` is what the engine saw
     result: EngineResult
-    problem_point: Any  # the Problem the engine saw (modes), for reports
+    distribution: dict[str, Any] | None = None  # one issue: a summary; a space: issue -> summary
+
+    @property
+    def joint(self) -> bool:
+        return len(self.issues) > 1
+
+    @property
+    def label(self) -> str:
+        return result_label(self.engine, self.unit, self.joint)
+
+    def point(self) -> Problem:
+        return self.problem.point()
+
+    def distribution_on(self, issue_id: str) -> dict[str, Any] | None:
+        if self.distribution is None:
+            return None
+        return self.distribution[issue_id] if self.joint else self.distribution
+
+
+@dataclass
+class ScenarioFutures:
+    """The consistent scenarios of the arena's CIB matrix, as :func:`analyse` reports them."""
+
+    section: Any  # the validated scenarios section (descriptor names and variant labels)
+    payload: dict[str, Any]
+    max_seconds: float | None
 
 
 @dataclass
 class ForecastRun:
     arena: Arena
+    config: ForecastConfig
     engines: list[str]
-    seed: int
-    options: dict[str, dict[str, Any]]
+    options: dict[str, dict[str, Any]]  # resolved options per engine (every field)
     results: list[UnitResult] = field(default_factory=list)
-    distributions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    tornado: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sensitivity: dict[str, dict[str, Any]] = field(default_factory=dict)  # issue -> tornado (+ sobol)
+    scenarios: ScenarioFutures | None = None
     draws: int = 0
     dist: str | None = None
     created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    _compiled: dict[tuple[str, bool], RangedProblem] = field(default_factory=dict, repr=False)
+
+    @property
+    def seed(self) -> int:
+        return self.config.seed
+
+    def compiled(self, unit: str, joint: bool) -> RangedProblem:
+        """The unit's arrays, compiled once per run."""
+        key = (unit, joint)
+        if key not in self._compiled:
+            self._compiled[key] = ranged_problem(self.arena, unit, joint=joint)
+        return self._compiled[key]
 
 
-def on_issue(run: ForecastRun, issue_id: str) -> list[tuple[UnitResult, float, dict[str, Any] | None]]:
-    """Every result that forecasts ``issue_id``, with its value there and, after
-    :func:`add_distributions`, its distribution there (a space keeps one per issue)."""
+# ---------------------------------------------------------------- reading a run
+def result_label(engine: str, unit: str, joint: bool) -> str:
+    """How every interface names a result: ``smp``, or ``smp (joint: iraq-deal)``."""
+    return f"{engine} (joint: {unit})" if joint else engine
+
+
+class IssueRow(NamedTuple):
+    """One engine's forecast of one issue: the row every view shows."""
+
+    unit_result: UnitResult
+    label: str
+    value: float  # the point forecast (every range at its mode)
+    distribution: dict[str, Any] | None  # over the draws, when there were draws
+
+
+def issue_rows(run: ForecastRun, issue_id: str) -> list[IssueRow]:
+    """Every result that forecasts ``issue_id``, in the run's order."""
     out = []
     for ur in run.results:
-        if issue_id not in ur.issues:
-            continue
-        k = ur.issues.index(issue_id)
-        dist = run.distributions.get((ur.unit, ur.engine))
-        if dist is not None and len(ur.issues) > 1:
-            dist = dist[issue_id]
-        out.append((ur, float(ur.result.forecast[0, k]), dist))
+        if issue_id in ur.issues:
+            k = ur.issues.index(issue_id)
+            out.append(IssueRow(ur, ur.label, float(ur.result.forecast[0, k]), ur.distribution_on(issue_id)))
     return out
 
 
-def resolve_engines(names: list[str] | str | None) -> list[str]:
-    """'all' = every registered engine (core first); otherwise validated names."""
+def nearest_anchor(issue: Issue, value: float) -> str | None:
+    if not issue.scale.anchors or not np.isfinite(value):
+        return None
+    return min(issue.scale.anchors, key=lambda a: abs(a.value - value)).label
+
+
+# ---------------------------------------------------------------- engines and options
+def resolve_engines(names: list[str] | tuple[str, ...] | str | None) -> list[str]:
+    """'all' = every registered engine (core first); otherwise validated names, in order."""
     from tawazun import engines as _  # noqa: F401  (registers built-ins)
 
     if names is None:
@@ -83,12 +198,12 @@ def resolve_engines(names: list[str] | str | None) -> list[str]:
             if name not in out:
                 out.append(name)
         else:
-            raise InputError(f"--engine: unknown engine {name!r}; available: all, {', '.join(sorted(REGISTRY))}")
+            raise InputError(f"engines: unknown engine {name!r}; available: all, {', '.join(sorted(REGISTRY))}")
     return out
 
 
-def engine_options(spec: EngineSpec, overrides: dict[str, Any], rounds: int | None) -> Any:
-    """Defaults, then `--rounds`, then explicit `-O engine.key=value` overrides."""
+def engine_options(spec: EngineSpec, overrides: Mapping[str, Any], rounds: int | None) -> Any:
+    """Defaults, then ``rounds``, then explicit ``options[engine][key]`` overrides."""
     merged: dict[str, Any] = {}
     names = {f.name for f in dataclasses.fields(spec.options)}
     if rounds is not None:
@@ -101,7 +216,7 @@ def engine_options(spec: EngineSpec, overrides: dict[str, Any], rounds: int | No
         return spec.make_options(merged)
     except (KeyError, ValueError, TypeError) as exc:
         msg = exc.args[0] if exc.args else str(exc)
-        raise InputError(f"--option: {msg}") from None
+        raise InputError(f"options: {msg}") from None
 
 
 def parse_option_flags(flags: list[str] | None) -> dict[str, dict[str, str]]:
@@ -109,7 +224,7 @@ def parse_option_flags(flags: list[str] | None) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for flag in flags or []:
         if "=" not in flag or "." not in flag.split("=", 1)[0]:
-            raise InputError(f"--option: expected ENGINE.KEY=VALUE, got {flag!r}")
+            raise InputError(f"options: expected ENGINE.KEY=VALUE, got {flag!r}")
         key, value = flag.split("=", 1)
         engine, opt = key.split(".", 1)
         out.setdefault(engine.strip(), {})[opt.strip()] = value.strip()
@@ -121,32 +236,10 @@ def unit_seed(seed: int, engine: str, unit: str) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(zlib.crc32(engine.encode()), zlib.crc32(unit.encode())))
 
 
-def run_forecast(
-    arena: Arena,
-    engines: list[str] | str | None = None,
-    *,
-    seed: int = 0,
-    rounds: int | None = None,
-    options: dict[str, dict[str, Any]] | None = None,
-) -> ForecastRun:
-    """Deterministic forecasts (range modes) for every issue and engine."""
-    names = resolve_engines(engines)
-    options = options or {}
-    unknown = set(options) - set(names)
-    if unknown:
-        raise InputError(f"--option: options given for engines not run: {', '.join(sorted(unknown))}")
-    run = ForecastRun(arena=arena, engines=names, seed=seed, options={})
-    for name in names:
-        spec = get_engine(name)
-        opts = engine_options(spec, options.get(name, {}), rounds)
-        run.options[name] = dataclasses.asdict(opts)
-        for unit, issue_ids in bargaining_units(arena, spec):
-            ranged = ranged_problem(arena, unit, joint=len(issue_ids) > 1)
-            problem = ranged.point()
-            rng = np.random.default_rng(unit_seed(seed, name, unit))
-            result = spec.run(problem, opts, rng)
-            run.results.append(UnitResult(unit, issue_ids, name, list(problem.actors), result, problem))
-    return run
+def sampling_seed(seed: int, unit: str) -> int:
+    """One input-sampling seed per bargaining unit, shared by every engine on it
+    (common random numbers: engines differ only by their model, not by their draws)."""
+    return int(np.random.SeedSequence(seed, spawn_key=(0x5EED, zlib.crc32(unit.encode()))).generate_state(1)[0])
 
 
 def bargaining_units(arena: Arena, spec: EngineSpec) -> list[tuple[str, list[str]]]:
@@ -156,14 +249,146 @@ def bargaining_units(arena: Arena, spec: EngineSpec) -> list[tuple[str, list[str
     return [(i.id, [i.id]) for i in arena.issues]
 
 
-def nearest_anchor(issue: Issue, value: float) -> str | None:
-    if not issue.scale.anchors or not np.isfinite(value):
-        return None
-    return min(issue.scale.anchors, key=lambda a: abs(a.value - value)).label
+# ---------------------------------------------------------------- the pipeline
+Phase = Callable[[str], None]
+Progress = Callable[[int, int], None]
 
 
+def execute(arena: Arena, config: ForecastConfig | None = None, *,
+            progress: Progress | None = None, phase: Phase | None = None) -> ForecastRun:
+    """The whole forecast: point forecasts, Monte Carlo distributions, sensitivity and the
+    arena's consistent futures, as ``config`` asks. ``phase(name)`` is called as each step
+    starts and ``progress(done, total)`` counts Monte Carlo draws (both optional)."""
+    config = config or ForecastConfig()
+    say = phase or (lambda _name: None)
+    say("point forecasts")
+    run = run_forecast(arena, config)
+    if config.draws > 0:
+        say("Monte Carlo draws")
+        add_distributions(run, progress=progress)
+        if config.sensitivity:
+            say("sensitivity")
+            add_sensitivity(run)
+    if config.scenarios and arena.scenarios:
+        say("scenarios")
+        add_scenarios(run)
+    return run
+
+
+def run_forecast(
+    arena: Arena,
+    engines: ForecastConfig | list[str] | str | None = None,
+    *,
+    seed: int = 0,
+    rounds: int | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
+) -> ForecastRun:
+    """Deterministic forecasts (every range at its mode) for every issue and engine.
+
+    Takes a :class:`ForecastConfig`, or (the older call) engine names and keywords.
+    """
+    if isinstance(engines, ForecastConfig):
+        config = engines
+    else:
+        names = (engines,) if isinstance(engines, str) else tuple(engines or ("all",))
+        config = ForecastConfig(engines=names, seed=seed, rounds=rounds, options=options or {}, draws=0)
+    names = resolve_engines(list(config.engines))
+    unknown = set(config.options) - set(names)
+    if unknown:
+        raise InputError(f"options: options given for engines not run: {', '.join(sorted(unknown))}")
+    run = ForecastRun(arena=arena, config=config, engines=names, options={})
+    for name in names:
+        spec = get_engine(name)
+        opts = engine_options(spec, config.options.get(name, {}), config.rounds)
+        run.options[name] = dataclasses.asdict(opts)
+        for unit, issue_ids in bargaining_units(arena, spec):
+            ranged = run.compiled(unit, len(issue_ids) > 1)
+            problem = ranged.point()
+            rng = np.random.default_rng(unit_seed(config.seed, name, unit))
+            result = spec.run(problem, opts, rng)
+            run.results.append(UnitResult(unit, issue_ids, name, list(problem.actors), ranged, result))
+    return run
+
+
+def add_distributions(run: ForecastRun, *, progress: Progress | None = None, **overrides: Any) -> None:
+    """Monte Carlo over the arena's ranges for every (unit, engine) of ``run``.
+
+    All chunks of all units and engines go through one evaluation pass (one Dask cluster
+    when the config asks for workers or a scheduler). ``overrides`` replace config fields
+    (``draws=2000``, ``dist="pert"``, ...) for this call and are recorded in ``run.config``.
+    """
+    from tawazun.uncertainty.ensemble import Chunk, chunks, default_chunk_size, evaluate_chunks
+    from tawazun.uncertainty.sampling import check_ranges
+    from tawazun.uncertainty.summary import summarize
+
+    if overrides:
+        run.config = dataclasses.replace(run.config, **overrides)
+    config = run.config
+    if config.draws < 1:
+        raise InputError(f"draws: must be at least 1, got {config.draws}")
+    tasks: list[Chunk] = []
+    owners: list[int] = []
+    for j, ur in enumerate(run.results):
+        opts = get_engine(ur.engine).make_options(run.options[ur.engine])
+        check_ranges(ur.problem)
+        s = sampling_seed(config.seed, ur.unit)
+        for start, count in chunks(config.draws, default_chunk_size(ur.problem)):
+            tasks.append(Chunk(ur.problem, ur.engine, opts, s, config.dist, start, count))
+            owners.append(j)
+    outputs = evaluate_chunks(tasks, workers=config.workers, scheduler=config.scheduler, progress=progress)
+    for j, ur in enumerate(run.results):
+        values = np.concatenate([out[0] for out, owner in zip(outputs, owners) if owner == j], axis=0)
+        per_dim = {}
+        for k, issue_id in enumerate(ur.issues):
+            issue = run.arena.issue(issue_id)
+            anchors = [(a.value, a.label) for a in issue.scale.anchors]
+            per_dim[issue_id] = summarize(values[:, k], issue.scale.min, issue.scale.max, anchors)
+        ur.distribution = per_dim if ur.joint else per_dim[ur.issues[0]]
+    run.draws = config.draws
+    run.dist = config.dist
+
+
+def sensitivity_engine(run: ForecastRun) -> str:
+    """The engine whose sensitivity a run reports: its first single-issue dynamic engine,
+    else its first engine."""
+    dynamic = [n for n in run.engines if get_engine(n).dynamic and not get_engine(n).joint]
+    return dynamic[0] if dynamic else run.engines[0]
+
+
+def add_sensitivity(run: ForecastRun) -> None:
+    """Per single issue, on :func:`sensitivity_engine`: the one-at-a-time tornado and, with
+    ``config.sobol_n`` > 0, Sobol first-order and total indices."""
+    from tawazun.uncertainty.sensitivity import sobol
+    from tawazun.uncertainty.sensitivity import tornado as oat
+
+    engine = sensitivity_engine(run)
+    opts = get_engine(engine).make_options(run.options[engine])
+    for issue in run.arena.issues:
+        ranged = run.compiled(issue.id, False)
+        entry: dict[str, Any] = {"engine": engine, "records": oat(ranged, engine, opts)}
+        if run.config.sobol_n:
+            res = sobol(ranged, engine, opts, n=run.config.sobol_n, seed=run.seed, dist=run.config.dist)
+            entry["sobol"] = res.to_dict()
+        run.sensitivity[issue.id] = entry
+
+
+def add_scenarios(run: ForecastRun) -> None:
+    """The consistent futures of the arena's cross-impact matrix (exact search, capped at
+    ``config.scenario_seconds``: a larger matrix gets a partial list, marked incomplete)."""
+    from tawazun.scenarios.analysis import analyse
+    from tawazun.scenarios.io import section_from_dict
+
+    if not run.arena.scenarios:
+        return
+    section = section_from_dict(run.arena.scenarios, run.arena.arena.id)
+    cap = run.config.scenario_seconds
+    payload = analyse(section, tolerance=0, succession="global", max_seconds=cap)
+    run.scenarios = ScenarioFutures(section, payload, cap)
+
+
+# ---------------------------------------------------------------- documents
 def to_json(run: ForecastRun) -> dict[str, Any]:
-    """The `--json` document."""
+    """The result document (`tawazun forecast --json`, result.json, the web run's result)."""
     results = []
     for ur in run.results:
         forecast = [float(v) for v in ur.result.forecast[0]]
@@ -172,22 +397,21 @@ def to_json(run: ForecastRun) -> dict[str, Any]:
             "engine": ur.engine,
             "forecast": [round(v, 6) for v in forecast],
         }
-        if len(ur.issues) > 1:
+        if ur.joint:
             entry["issues"] = ur.issues
         entry["nearest"] = [nearest_anchor(run.arena.issue(i), v) for i, v in zip(ur.issues, forecast)]
-        sq = [run.arena.issue(i).status_quo for i in ur.issues]
-        if all(s is not None for s in sq):
-            entry["status_quo"] = [float(ur.problem_point.status_quo[0, k]) for k in range(len(ur.issues))]
+        if all(run.arena.issue(i).status_quo is not None for i in ur.issues):
+            sq = ur.point().status_quo
+            entry["status_quo"] = [float(sq[0, k]) for k in range(len(ur.issues))]
         traj = ur.result.trajectory
         if traj is not None:
             entry["trajectory"] = [
                 {"turn": t, "positions": {a: [round(float(x), 6) for x in traj[0, t, k]] for k, a in enumerate(ur.actors)}}
                 for t in range(traj.shape[1])
             ]
-        dist = run.distributions.get((ur.unit, ur.engine))
-        if dist is not None:
-            entry["distribution"] = dist
-        sens = run.tornado.get(ur.unit)
+        if ur.distribution is not None:
+            entry["distribution"] = ur.distribution
+        sens = run.sensitivity.get(ur.unit)
         if sens is not None and sens["engine"] == ur.engine:
             entry["tornado"] = sens["records"]
             if "sobol" in sens:
@@ -207,80 +431,22 @@ def to_json(run: ForecastRun) -> dict[str, Any]:
     return doc
 
 
-def sampling_seed(seed: int, unit: str) -> int:
-    """One input-sampling seed per bargaining unit, shared by every engine on it
-    (common random numbers: engines differ only by their model, not by their draws)."""
-    return int(np.random.SeedSequence(seed, spawn_key=(0x5EED, zlib.crc32(unit.encode()))).generate_state(1)[0])
-
-
-def add_distributions(
-    run: ForecastRun,
-    *,
-    draws: int,
-    seed: int | None = None,
-    dist: str = "triangular",
-    workers: int = 1,
-    scheduler: str | None = None,
-    progress: Any = None,
-    tornado: bool = True,
-    sobol_n: int = 0,
-) -> None:
-    """Monte Carlo over the arena's ranges for every (unit, engine) of ``run``.
-
-    All chunks of all units and engines go through one evaluation pass (one Dask cluster
-    when ``workers`` > 1 or ``scheduler`` is given). Fills ``run.distributions`` and, for
-    single issues, ``run.tornado`` (one-at-a-time swings and, with ``sobol_n``, Sobol indices
-    of the run's first single-issue dynamic engine, else its first engine).
-    """
-    from tawazun.uncertainty.ensemble import chunks, default_chunk_size, evaluate_chunks
-    from tawazun.uncertainty.sampling import check_ranges
-    from tawazun.uncertainty.summary import summarize
-
-    seed = run.seed if seed is None else seed
-    if draws < 1:
-        raise InputError(f"--draws must be at least 1, got {draws}")
-    jobs = []  # (unit result, ranged, options, sampling seed)
-    args: list[tuple] = []
-    owners: list[int] = []
-    for j, ur in enumerate(run.results):
-        spec = get_engine(ur.engine)
-        opts = spec.make_options(run.options[ur.engine])
-        ranged = ranged_problem(run.arena, ur.unit, joint=len(ur.issues) > 1)
-        check_ranges(ranged)
-        s = sampling_seed(seed, ur.unit)
-        jobs.append((ur, ranged, opts, s))
-        for start, count in chunks(draws, default_chunk_size(ranged)):
-            args.append((ranged, ur.engine, opts, s, dist, start, count, False))
-            owners.append(j)
-    outputs = evaluate_chunks(args, workers=workers, scheduler=scheduler, progress=progress)
-    for j, (ur, ranged, _opts, _s) in enumerate(jobs):
-        values = np.concatenate([out[0] for out, owner in zip(outputs, owners) if owner == j], axis=0)
-        per_dim = {}
-        for k, issue_id in enumerate(ur.issues):
-            issue = run.arena.issue(issue_id)
-            anchors = [(a.value, a.label) for a in issue.scale.anchors]
-            per_dim[issue_id] = summarize(values[:, k], issue.scale.min, issue.scale.max, anchors)
-        run.distributions[(ur.unit, ur.engine)] = per_dim[ur.issues[0]] if len(ur.issues) == 1 else per_dim
-    run.draws = draws
-    run.dist = dist
-    if tornado:
-        add_tornado(run, sobol_n=sobol_n, dist=dist)
-
-
-def add_tornado(run: ForecastRun, sobol_n: int = 0, dist: str = "triangular") -> None:
-    """Sensitivity of each single issue's forecast on the run's main engine: the one-at-a-time
-    tornado, and Sobol first-order/total indices with ``sobol_n`` base samples (0: none)."""
-    from tawazun.uncertainty.sensitivity import sobol
-    from tawazun.uncertainty.sensitivity import tornado as oat
-
-    dynamic = [n for n in run.engines if get_engine(n).dynamic and not get_engine(n).joint]
-    engine = dynamic[0] if dynamic else run.engines[0]
-    spec = get_engine(engine)
-    opts = spec.make_options(run.options[engine])
-    for issue in run.arena.issues:
-        ranged = ranged_problem(run.arena, issue.id, joint=False)
-        entry: dict[str, Any] = {"engine": engine, "records": oat(ranged, engine, opts)}
-        if sobol_n:
-            res = sobol(ranged, engine, opts, n=sobol_n, seed=run.seed, dist=dist)
-            entry["sobol"] = res.to_dict()
-        run.tornado[issue.id] = entry
+def manifest(run: ForecastRun, *, arena_path: str, arena_sha256: str, command: str) -> dict[str, Any]:
+    """What a run folder records beside its result: enough to re-run it to the same numbers."""
+    c = run.config
+    return {
+        "tawazun_version": __version__,
+        "created": run.created,
+        "arena": {"id": run.arena.arena.id, "path": arena_path, "sha256": arena_sha256},
+        "engines": run.engines,
+        "options": run.options,
+        "seed": run.seed,
+        "draws": c.draws,
+        "dist": c.dist if c.draws else None,
+        "workers": c.workers,
+        "scheduler": c.scheduler,
+        "sensitivity": c.sensitivity,
+        "sobol_n": c.sobol_n,
+        "command": command,
+        "python": sys.version.split()[0],
+    }

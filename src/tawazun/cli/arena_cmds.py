@@ -6,25 +6,27 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from tawazun import __version__
 from tawazun.arena import arena_hash, json_schema, load_arena, resolve
-from tawazun.cli.common import atomic_write_text, user_errors, write_json
+from tawazun.arena.model import mode_of
 from tawazun.cli.app import app
-from tawazun.errors import InputError
-from tawazun.uncertainty.ensemble import DEFAULT_DRAWS
+from tawazun.cli.common import atomic_write_text, flag_names, user_errors, write_json
+from tawazun.cli.progress import progress_bar
 from tawazun.forecast import (
+    DEFAULT_DRAWS,
+    FORECAST_SOBOL_N,
+    ForecastConfig,
     ForecastRun,
-    add_distributions,
+    execute,
+    issue_rows,
+    manifest,
     nearest_anchor,
-    on_issue,
     parse_option_flags,
-    run_forecast,
     to_json,
 )
 
@@ -52,25 +54,16 @@ def default_out(arena_id: str) -> Path:
     return Path("runs") / f"{arena_id}-{stamp}"
 
 
-def manifest(run: ForecastRun, arena_arg: Path | None, extra: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "tawazun_version": __version__,
-        "created": run.created,
-        "arena": {"id": run.arena.arena.id, "path": str(resolve(arena_arg)), "sha256": arena_hash(arena_arg)},
-        "engines": run.engines,
-        "options": run.options,
-        "seed": run.seed,
-        "command": " ".join(["tawazun", *sys.argv[1:]]),
-        "python": sys.version.split()[0],
-        **extra,
-    }
+# configuration field -> the flag that sets it (errors name what the user typed)
+FORECAST_FLAGS = {"engines": "--engine", "options": "--option", "draws": "--draws", "seed": "--seed",
+                  "dist": "--dist", "workers": "--workers", "sobol_n": "--sobol-n", "rounds": "--rounds",
+                  "scheduler": "--scheduler"}
 
 
 def print_tables(run: ForecastRun, console: Console) -> None:
-    dist_cols = bool(run.distributions)
+    dist_cols = run.draws > 0
     for issue in run.arena.issues:
-        sq = issue.status_quo
-        sqv = None if sq is None else (float(sq) if isinstance(sq, (int, float)) else sq.mode)
+        sqv = None if issue.status_quo is None else mode_of(issue.status_quo)
         title = f"{issue.title}  [{issue.scale.min:g}–{issue.scale.max:g}]"
         table = Table(title=title, title_justify="left")
         table.add_column("engine")
@@ -78,15 +71,15 @@ def print_tables(run: ForecastRun, console: Console) -> None:
         table.add_column("nearest labelled point")
         if dist_cols:
             table.add_column("80% interval", justify="right")
-        for ur, value, d in on_issue(run, issue.id):
-            label = ur.engine if len(ur.issues) == 1 else f"{ur.engine} (joint: {ur.unit})"
-            row = [label, f"{value:.1f}", nearest_anchor(issue, value) or ""]
+        for row in issue_rows(run, issue.id):
+            cells = [row.label, f"{row.value:.1f}", nearest_anchor(issue, row.value) or ""]
             if dist_cols:
-                row.append("" if not d else f"{d['quantiles']['10']:.1f}–{d['quantiles']['90']:.1f}")
-            table.add_row(*row)
+                d = row.distribution
+                cells.append("" if not d else f"{d['quantiles']['10']:.1f}–{d['quantiles']['90']:.1f}")
+            table.add_row(*cells)
         if sqv is not None:
-            row = ["status quo", f"{sqv:.1f}", nearest_anchor(issue, sqv) or ""] + ([""] if dist_cols else [])
-            table.add_row(*row, style="dim")
+            cells = ["status quo", f"{sqv:.1f}", nearest_anchor(issue, sqv) or ""] + ([""] if dist_cols else [])
+            table.add_row(*cells, style="dim")
         console.print(table)
     if dist_cols:
         # The point and the interval answer different questions; say so, because with a
@@ -102,39 +95,35 @@ def forecast(
     arena: Optional[Path] = ARENA_ARG,
     engine: list[str] = typer.Option(["all"], "--engine", "-e", help="compromise, median, bdm, ... or all (repeatable or comma-separated)."),
     rounds: Optional[int] = typer.Option(None, "--rounds", min=0, help="Rounds of the dynamic engines (default: each engine's own)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of every random stream of the run."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every random stream of the run (0 to 2**32-1)."),
     option: list[str] = typer.Option([], "--option", "-O", help="Engine option ENGINE.KEY=VALUE, e.g. bdm.rounds=8 (repeatable)."),
     draws: int = typer.Option(DEFAULT_DRAWS, "--draws", min=0, help="Monte Carlo draws over the arena's ranges (0: point forecasts only)."),
     workers: int = typer.Option(1, "--workers", min=1, help="Local worker processes for the draws (Dask LocalCluster when > 1)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://host:8786."),
     dist: str = typer.Option("triangular", "--dist", help="Distribution on {low, mode, high}: triangular or pert."),
-    sobol_n: int = typer.Option(64, "--sobol-n", min=0, help="Sobol base sample per issue in the report (0: tornado only)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/<arena>-<timestamp>/)."),
+    sobol_n: int = typer.Option(FORECAST_SOBOL_N, "--sobol-n", min=0, help="Sobol base sample per issue in the report (0: tornado only)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default runs/<arena>-<timestamp>/)."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Also write the result JSON to PATH, or - for stdout."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip report.html."),
 ) -> None:
     """Forecast every issue of an arena with the bargaining engines; write result, manifest and report."""
     loaded = load_arena(arena)
-    engines = [n for flag in engine for n in flag.split(",") if n.strip()]
-    if dist not in ("triangular", "pert"):
-        raise InputError(f"--dist: expected triangular or pert, got {dist!r}")
-    run = run_forecast(loaded, engines, seed=seed, rounds=rounds, options=parse_option_flags(option))
-    if draws > 0:
-        from tawazun.cli.progress import progress_bar
-
+    engines = tuple(n.strip() for flag in engine for n in flag.split(",") if n.strip())
+    with flag_names(FORECAST_FLAGS):
+        # the futures (CIB search) only appear in the report: skip them without one
+        config = ForecastConfig(engines=engines, seed=seed, rounds=rounds, options=parse_option_flags(option),
+                                draws=draws, dist=dist, workers=workers, scheduler=scheduler,
+                                sobol_n=sobol_n, scenarios=not no_report)
         with progress_bar("Monte Carlo draws") as progress:
-            add_distributions(run, draws=draws, dist=dist, workers=workers,
-                              scheduler=scheduler, progress=progress, sobol_n=sobol_n)
-    elif scheduler is not None or workers > 1:
-        raise InputError("--workers/--scheduler spread Monte Carlo draws: give --draws N > 0")
+            run = execute(loaded, config, progress=progress)
     payload = to_json(run)
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     print_tables(run, console)
 
     folder = out or default_out(loaded.arena.id)
-    extra = {"draws": draws, "dist": dist if draws else None, "workers": workers, "scheduler": scheduler}
-    man = manifest(run, arena, extra)
+    man = manifest(run, arena_path=str(resolve(arena)), arena_sha256=arena_hash(arena),
+                   command=" ".join(["tawazun", *sys.argv[1:]]))
     # Everything is rendered first, then written; an error or Ctrl-C before this point leaves no files.
     report_text = None
     if not no_report:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Mapping
 
 import typer
 
@@ -34,6 +35,20 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+@contextlib.contextmanager
+def flag_names(flags: Mapping[str, str]) -> Iterator[None]:
+    """Name the command's flags in errors about configuration fields: the core says
+    ``draws: must be ...``, the user typed ``--draws``, so the CLI says ``--draws: ...``."""
+    try:
+        yield
+    except InputError as exc:
+        lines = []
+        for line in exc.lines:
+            field, sep, rest = line.partition(": ")
+            lines.append(f"{flags[field]}: {rest}" if sep and field in flags else line)
+        raise InputError(lines) from None
 
 
 def write_json(target: str | Path, payload: Any) -> None:

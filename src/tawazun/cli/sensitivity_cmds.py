@@ -18,14 +18,25 @@ def _fmt(x: Any, digits: int = 3) -> str:
     return f"{x:.{digits}g}" if isinstance(x, float) else str(x)
 
 
-def _parse_options(items: list[str]) -> dict[str, str]:
+def _parse_options(items: list[str], engine: str) -> dict[str, str]:
+    """``ENGINE.KEY=VALUE`` as on `tawazun forecast` (``KEY=VALUE`` also accepted: the
+    command runs one engine)."""
     out: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise InputError(f"-o {item!r}: expected key=value")
+            raise InputError(f"--option: expected ENGINE.KEY=VALUE, got {item!r}")
+        head, dot, tail = key.strip().partition(".")
+        if dot:
+            if head != engine:
+                raise InputError(f"--option: {item!r} is for engine {head!r}, this run uses {engine!r}")
+            key = tail
         out[key.strip()] = value.strip()
     return out
+
+
+def _deprecated(old: str, new: str) -> None:
+    typer.echo(f"warning: {old} is deprecated and will be removed in the next release; use {new}", err=True)
 
 
 def sensitivity_payload(arena_ref: str | None, issue: str, engine: str, draws: int, seed: int,
@@ -104,17 +115,24 @@ def sensitivity_cmd(
     arena: Optional[str] = typer.Argument(None, help="Arena file or shipped arena name (default: the shipped arena)."),
     issue: str = typer.Option(..., "--issue", help="Issue id whose forecast is analysed."),
     engine: str = typer.Option("median", "--engine", "-e", help="Engine name (see the registry)."),
-    draws: int = typer.Option(512, "--draws", help="Sobol base sample N, rounded up to a power of two; the engine runs N x (inputs + 2) cases."),
+    sobol_n: int = typer.Option(512, "--sobol-n", help="Sobol base sample N, rounded up to a power of two; the engine runs N x (inputs + 2) cases."),
+    draws_old: Optional[int] = typer.Option(None, "--draws", hidden=True, help="Deprecated name of --sobol-n."),
     seed: int = typer.Option(0, "--seed", help="Seed of the Sobol sample and its bootstrap."),
     dist: str = typer.Option("triangular", "--dist", help="Distribution on each range: triangular, pert or uniform."),
     top: int = typer.Option(15, "--top", help="Rows shown per table."),
     with_sobol: bool = typer.Option(True, "--sobol/--no-sobol", help="Also compute Sobol indices."),
-    option: list[str] = typer.Option([], "--option", "-o", help="Engine option key=value (repeatable)."),
+    option: list[str] = typer.Option([], "--option", "-O", help="Engine option ENGINE.KEY=VALUE (repeatable), as on `tawazun forecast`."),
+    option_old: list[str] = typer.Option([], "-o", hidden=True, help="Deprecated short name of --option."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the results as JSON to PATH, or '-' for stdout."),
 ) -> None:
     """Rank the ranged inputs by how much they move the forecast: tornado and Sobol tables."""
-    payload = sensitivity_payload(arena, issue, engine, draws, seed, dist, _parse_options(option),
-                                  with_sobol)
+    if draws_old is not None:
+        _deprecated("--draws", "--sobol-n (on `tawazun forecast`, --draws counts Monte Carlo draws)")
+        sobol_n = draws_old
+    if option_old:
+        _deprecated("-o", "-O / --option (-o means --out elsewhere)")
+    options = _parse_options([*option, *option_old], engine)
+    payload = sensitivity_payload(arena, issue, engine, sobol_n, seed, dist, options, with_sobol)
     if json_out != "-":
         print_tables(payload, top)
     if json_out:

@@ -7,10 +7,11 @@ from typing import Any, Callable
 
 import plotly.graph_objects as go
 import plotly.io as pio
-import plotly.offline
+import plotly.offline as plotly_offline
 
 from tawazun import __version__
-from tawazun.forecast import ForecastRun, nearest_anchor, on_issue
+from tawazun.arena.model import mode_of
+from tawazun.forecast import ForecastRun, issue_rows, nearest_anchor
 from tawazun.report import figures
 
 # Extra report sections (scenarios, sensitivity, ...) register a callable(run) -> html.
@@ -33,8 +34,16 @@ def _fig(fig: go.Figure, div_id: str) -> str:
                        config={"displaylogo": False, "responsive": True})
 
 
-def render(run: ForecastRun, manifest: dict[str, Any] | None = None) -> str:
-    """The whole report as one HTML string."""
+PLOTLY_URL = "/static/plotly.min.js"  # where the web app serves its local copy of Plotly
+
+
+def render(run: ForecastRun, manifest: dict[str, Any] | None = None, *, plotly: str = "inline",
+           plotly_url: str = PLOTLY_URL) -> str:
+    """The whole report as one HTML string. ``plotly="inline"`` embeds Plotly's JavaScript
+    (one self-contained file, ~4.6 MB); ``"url"`` links ``plotly_url`` instead (the web app
+    serves it, and keeps each stored report small)."""
+    if plotly not in ("inline", "url"):
+        raise ValueError(f"plotly: expected 'inline' or 'url', got {plotly!r}")
     arena = run.arena
     e = html.escape
     parts: list[str] = []
@@ -48,10 +57,9 @@ def render(run: ForecastRun, manifest: dict[str, Any] | None = None) -> str:
     parts.append("<section><h2>Forecasts</h2><table><tr><th>issue</th><th>status quo</th>")
     parts.extend(f"<th>{e(n)}</th>" for n in run.engines)
     parts.append("</tr>")
-    by_issue = {i.id: {ur.engine: value for ur, value, _ in on_issue(run, i.id)} for i in arena.issues}
+    by_issue = {i.id: {row.unit_result.engine: row.value for row in issue_rows(run, i.id)} for i in arena.issues}
     for issue in arena.issues:
-        sq = issue.status_quo
-        sqv = None if sq is None else (sq if isinstance(sq, (int, float)) else sq.mode)
+        sqv = None if issue.status_quo is None else mode_of(issue.status_quo)
         row = [f"<td>{e(issue.title)}</td>",
                f"<td class='num'>{'' if sqv is None else f'{sqv:g}'}</td>"]
         for n in run.engines:
@@ -73,7 +81,7 @@ def render(run: ForecastRun, manifest: dict[str, Any] | None = None) -> str:
         # Actor map from the first single-issue problem on this issue.
         single = next((ur for ur in run.results if ur.unit == issue.id), None)
         if single is not None:
-            p = single.problem_point
+            p = single.point()
             parts.append(_fig(figures.actor_map(arena, issue, single.actors, p.position[0, :, 0],
                                                 p.capability[0], p.salience[0, :, 0]), f"map-{i_idx}"))
             sq = None if p.status_quo is None else float(p.status_quo[0, 0])
@@ -101,18 +109,27 @@ def render(run: ForecastRun, manifest: dict[str, Any] | None = None) -> str:
     if manifest:
         parts.append("<section><h2>Manifest</h2><pre class='small'>" + e(_pretty(manifest)) + "</pre></section>")
     body = "\n".join(parts)
-    plotly_js = plotly.offline.get_plotlyjs()
+    if plotly == "inline":
+        script = f"<script type='text/javascript'>{plotly_offline.get_plotlyjs()}</script>"
+    else:
+        script = f"<script src='{e(plotly_url)}'></script>"
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{e(arena.arena.title)} — tawazun report</title><style>{CSS}</style>"
-        f"<script type='text/javascript'>{plotly_js}</script></head><body>{body}</body></html>"
+        f"{script}</head><body>{body}</body></html>"
     )
 
 
+def with_inline_plotly(report_html: str, plotly_url: str = PLOTLY_URL) -> str:
+    """A report rendered with ``plotly="url"`` made self-contained (for download): the one
+    script tag :func:`render` wrote is replaced by Plotly's code."""
+    tag = f"<script src='{html.escape(plotly_url)}'></script>"
+    return report_html.replace(tag, f"<script type='text/javascript'>{plotly_offline.get_plotlyjs()}</script>", 1)
+
+
 def issue_distributions(run: ForecastRun, issue_id: str) -> dict[str, dict[str, Any]]:
-    """engine label -> distribution on this issue."""
-    return {(ur.engine if len(ur.issues) == 1 else f"{ur.engine} (joint)"): d
-            for ur, _, d in on_issue(run, issue_id) if d is not None}
+    """result label -> distribution on this issue."""
+    return {row.label: row.distribution for row in issue_rows(run, issue_id) if row.distribution is not None}
 
 
 def _distribution_block(run: ForecastRun, issue: Any, i_idx: int) -> str:
@@ -137,7 +154,7 @@ def _distribution_block(run: ForecastRun, issue: Any, i_idx: int) -> str:
             invalid = f" <span class='small'>({d['invalid']} invalid draws)</span>" if d.get("invalid") else ""
             parts.append(f"<tr><td>{e(name)}{invalid}</td><td class='num'>{num(d.get('mean'))}</td>{qs}{bp}</tr>")
         parts.append("</table>")
-    sens = run.tornado.get(issue.id)
+    sens = run.sensitivity.get(issue.id)
     if sens and sens["records"]:
         parts.append(_fig(tornado_figure(sens["records"], title=(
             f"What moves the {sens['engine']} forecast most (each input from its low to its high)")),
@@ -190,22 +207,16 @@ def _pretty(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2)
 
 
-REPORT_SEARCH_SECONDS = 60.0  # cap on the futures section's exact search
 VARIANT_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2")
 
 
 def futures_section(run: ForecastRun) -> str:
-    """The arena's consistent CIB scenarios as a tableau: descriptors as columns, variants as
-    coloured cells (colour = the variant's index within its descriptor)."""
-    if not run.arena.scenarios:
+    """The arena's consistent CIB scenarios (computed by the pipeline) as a tableau:
+    descriptors as columns, variants as coloured cells (colour = the variant's index)."""
+    if run.scenarios is None:
         return ""
-    from tawazun.scenarios.analysis import analyse
-    from tawazun.scenarios.io import section_from_dict
-
-    section = section_from_dict(run.arena.scenarios, run.arena.arena.id)
-    # a report must finish: a matrix too large to enumerate in a minute gets a partial list,
-    # said so below (`tawazun scenarios` searches without a cap)
-    payload = analyse(section, tolerance=0, succession="global", max_seconds=REPORT_SEARCH_SECONDS)
+    section, payload = run.scenarios.section, run.scenarios.payload
+    cap = run.scenarios.max_seconds
     e = html.escape
     descs = payload["descriptors"]
     labels = {d.id: {v.id: v.label for v in d.variants} for d in section.descriptors}
@@ -216,7 +227,7 @@ def futures_section(run: ForecastRun) -> str:
              "A scenario is consistent when every descriptor's variant is the one the other "
              "descriptors' variants promote most (see docs/models/cib.md).</p>"]
     if not payload["complete"]:
-        parts.append(f"<p class='warn'>The exact search was stopped after {REPORT_SEARCH_SECONDS:g} s: "
+        parts.append(f"<p class='warn'>The exact search was stopped after {cap:g} s: "
                      "this list may be missing consistent scenarios. <code>tawazun scenarios</code> "
                      "runs the search to the end.</p>")
     parts.append("<div style='overflow-x:auto'><table><tr><th>#</th>")

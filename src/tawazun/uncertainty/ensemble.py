@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -53,10 +53,6 @@ class Ensemble:
         j = self.dims.index(dim) if isinstance(dim, str) else int(dim)
         return self.forecast[:, j]
 
-    @property
-    def draws_per_second(self) -> float:
-        return self.draws / self.seconds if self.seconds > 0 else float("inf")
-
 
 def resolve_engine(engine: str | EngineSpec, options: Any = None) -> tuple[EngineSpec, Any]:
     """Engine spec and options object; ``options`` may be None, a dict of overrides
@@ -94,20 +90,25 @@ def chunks(draws: int, chunk_size: int) -> list[tuple[int, int]]:
     return [(s, min(chunk_size, draws - s)) for s in range(0, draws, chunk_size)]
 
 
-def evaluate_chunk(
-    ranged: RangedProblem,
-    engine: str | EngineSpec,
-    options: Any,
-    seed: int,
-    dist: str,
-    start: int,
-    count: int,
-    keep_diagnostics: bool = False,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Draws ``[start, start + count)`` through the engine in one batched call.
+class Chunk(NamedTuple):
+    """One batched engine call of an ensemble: draws ``[start, start + count)``."""
+
+    ranged: RangedProblem
+    engine: str | EngineSpec
+    options: Any
+    seed: int  # the sampling seed (common to every engine on this problem)
+    dist: str
+    start: int
+    count: int
+    keep_diagnostics: bool = False
+
+
+def evaluate_chunk(chunk: Chunk) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The chunk's draws through the engine in one batched call.
 
     Module-level and free of closures so that Dask workers can run it.
     """
+    ranged, engine, options, seed, dist, start, count, keep_diagnostics = chunk
     spec = engine if isinstance(engine, EngineSpec) else get_engine(engine)
     problem = sample(ranged, count, seed, dist=dist, start=start)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(ENGINE_RNG_KEY, start)))
@@ -123,29 +124,29 @@ def evaluate_chunk(
 
 
 def evaluate_chunks(
-    args: list[tuple],
+    tasks: list[Chunk],
     *,
     workers: int = 1,
     scheduler: Any = None,
     progress: Progress | None = None,
 ) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
-    """:func:`evaluate_chunk` over every argument tuple, in order: in this process, or as
-    Dask tasks on one cluster when ``workers`` > 1 or a ``scheduler`` is given.
-    ``progress(done, total)`` counts draws (the tuples' ``count`` field)."""
-    counts = [int(a[6]) for a in args]
+    """:func:`evaluate_chunk` over every chunk, in order: in this process, or as Dask
+    tasks on one cluster when ``workers`` > 1 or a ``scheduler`` is given.
+    ``progress(done, total)`` counts draws."""
+    counts = [int(c.count) for c in tasks]
     total = sum(counts)
     if scheduler is None and workers <= 1:
         results = []
         done = 0
-        for a, c in zip(args, counts):
-            results.append(evaluate_chunk(*a))
+        for task, c in zip(tasks, counts):
+            results.append(evaluate_chunk(task))
             done += c
             if progress is not None:
                 progress(done, total)
         return results
     from tawazun.uncertainty.distributed import map_chunks
 
-    return map_chunks(evaluate_chunk, args, workers=workers, scheduler=scheduler,
+    return map_chunks(evaluate_chunk, [(task,) for task in tasks], workers=workers, scheduler=scheduler,
                       progress=progress, total=total, counts=counts)
 
 
@@ -198,10 +199,10 @@ def run_ensemble(
     plan = chunks(draws, size)
     # The spec travels itself (its function pickles by module reference), so a worker
     # imports the engine's module even when the engine is not among the built-ins.
-    args = [(ranged, spec, opts, seed, dist, s, c, keep_diagnostics) for s, c in plan]
+    tasks = [Chunk(ranged, spec, opts, seed, dist, s, c, keep_diagnostics) for s, c in plan]
 
     t0 = time.perf_counter()
-    results = evaluate_chunks(args, workers=workers, scheduler=scheduler, progress=progress)
+    results = evaluate_chunks(tasks, workers=workers, scheduler=scheduler, progress=progress)
     seconds = time.perf_counter() - t0
 
     forecast = np.concatenate([r[0] for r in results], axis=0)

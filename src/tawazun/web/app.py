@@ -31,7 +31,8 @@ from tawazun import __version__
 from tawazun.arena.model import ActorKind, Arena, Range
 from tawazun.errors import InputError
 from tawazun.web import figures
-from tawazun.web.runs import MAX_DRAWS, RunManager, RunStore, standalone_report
+from tawazun.report.html import with_inline_plotly
+from tawazun.web.runs import MAX_DRAWS, RunManager, RunStore
 from tawazun.web.security import CSRF_COOKIE, CSRF_FIELD, MAX_BODY, BodySizeLimit, new_token, tokens_match
 from tawazun.web.workspace import BadName, NotFound, Workspace, check_name, cited_paragraphs, parse_cached
 
@@ -507,7 +508,7 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
         if report is None:
             raise NotFound(f"run {run_id} has no report (not finished, failed, or does not exist)")
         if standalone:
-            return HTMLResponse(standalone_report(report), headers={
+            return HTMLResponse(with_inline_plotly(report), headers={
                 "Content-Disposition": f'attachment; filename="tawazun-run-{run_id}-report.html"'})
         return HTMLResponse(report)
 

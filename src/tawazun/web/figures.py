@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from tawazun.arena.model import Arena
+from tawazun.arena.model import Arena, mode_of
+from tawazun.forecast import result_label
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f")
 SYMBOLS = ("diamond", "circle", "square", "triangle-up", "x", "star")
@@ -17,13 +18,14 @@ SYMBOLS = ("diamond", "circle", "square", "triangle-up", "x", "star")
 def forecast_rows(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     """(issue id, engine label) -> {value, q10, q90, nearest} from a `to_json` document.
 
-    A space bargained jointly gives one row per issue, labelled "<engine> (joint)".
+    A space bargained jointly gives one row per issue, labelled as every interface labels
+    it (:func:`tawazun.forecast.result_label`: "<engine> (joint: <space>)").
     """
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for entry in doc.get("results", []):
         issues = entry.get("issues") or [entry["issue"]]
         joint = len(issues) > 1
-        label = f"{entry['engine']} (joint)" if joint else entry["engine"]
+        label = result_label(entry["engine"], entry["issue"], joint)
         dist = entry.get("distribution")
         for k, issue_id in enumerate(issues):
             d = (dist.get(issue_id) if joint else dist) if dist else None
@@ -87,7 +89,7 @@ def overview_figure(arena: Arena, series: list[tuple[str, dict[tuple[str, str], 
                          tickfont=dict(size=10), row=r, col=1)
         sq = issue.status_quo
         if sq is not None:
-            sqv = float(sq) if isinstance(sq, (int, float)) else sq.mode
+            sqv = mode_of(sq)
             fig.add_vline(x=sqv, line=dict(color="#999", dash="dash", width=1), row=r, col=1)
     top = 34 + 26 * (1 + len(series) // 6)  # room for the legend row(s) above the first panel
     fig.update_layout(title=dict(text=title, y=1.0, yanchor="top", pad=dict(t=8)) if title else None,

@@ -2,8 +2,9 @@
 
 A run snapshots the arena text when it is submitted, so editing the arena while a run
 is queued or running changes nothing about that run. One run is computed at a time
-(queued runs wait); the numbers come from the same :func:`tawazun.forecast.run_forecast`
-and :func:`tawazun.forecast.add_distributions` as the CLI's.
+(queued runs wait); the numbers come from the same pipeline as the CLI's,
+:func:`tawazun.forecast.execute`, with the same :class:`~tawazun.forecast.ForecastConfig`
+defaults, so a web run and a CLI run of the same request give the same result document.
 """
 
 from __future__ import annotations
@@ -13,22 +14,17 @@ import hashlib
 import json
 import logging
 import sqlite3
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import plotly.offline
-
-from tawazun import __version__
 from tawazun.errors import InputError
 from tawazun.web.workspace import parse_cached
 
 log = logging.getLogger("tawazun.web")
 
 MAX_DRAWS = 20_000
-PLOTLY_URL = "/static/plotly.min.js"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -125,20 +121,6 @@ class RunStore:
         return [_row(r) for r in rows]  # type: ignore[misc]
 
 
-def slim_report(report_html: str) -> str:
-    """The report with Plotly's inlined JS swapped for the app's local copy (saves ~4.5 MB a run)."""
-    js = plotly.offline.get_plotlyjs()
-    tag = f"<script type='text/javascript'>{js}</script>"
-    return report_html.replace(tag, f"<script src='{PLOTLY_URL}'></script>", 1)
-
-
-def standalone_report(report_html: str) -> str:
-    """Inverse of :func:`slim_report`: a single file that works offline."""
-    js = plotly.offline.get_plotlyjs()
-    return report_html.replace(f"<script src='{PLOTLY_URL}'></script>",
-                               f"<script type='text/javascript'>{js}</script>", 1)
-
-
 class RunManager:
     """Submits runs to one background worker thread and records them in the store."""
 
@@ -150,66 +132,51 @@ class RunManager:
     def submit(self, name: str, arena_text: str, display: str, engines: list[str] | str,
                draws: int, seed: int) -> int:
         """Validate the request now (InputError on any problem), then queue the run."""
-        from tawazun.forecast import resolve_engines
+        from tawazun.forecast import ForecastConfig, resolve_engines
 
         arena = parse_cached(arena_text, display)
-        names = resolve_engines(engines)
-        if not names:
-            raise InputError("engines: choose at least one engine")
         if not (0 <= draws <= MAX_DRAWS):
             raise InputError(f"draws: must be between 0 and {MAX_DRAWS}, got {draws}")
-        if not (0 <= seed < 2**32):
-            raise InputError(f"seed: must be between 0 and {2**32 - 1}, got {seed}")
+        if not engines:
+            raise InputError("engines: choose at least one engine")
+        config = ForecastConfig(engines=tuple(resolve_engines(engines)), seed=seed, draws=draws)
+        names = list(config.engines)
         sha = hashlib.sha256(arena_text.encode("utf-8")).hexdigest()
         run_id = self.store.create(name, names, draws, seed, sha, arena_text)
-        self._pool.submit(self._work, run_id, name, arena, display, sha, names, draws, seed)
+        self._pool.submit(self._work, run_id, arena, display, sha, config)
         return run_id
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _work(self, run_id: int, name: str, arena: Any, display: str, sha: str,
-              engines: list[str], draws: int, seed: int) -> None:
-        from tawazun.forecast import add_distributions, run_forecast, to_json
+    def _work(self, run_id: int, arena: Any, display: str, sha: str, config: Any) -> None:
+        from tawazun.forecast import execute, manifest, to_json
         from tawazun.report.html import render
 
         store = self.store
+        # share of the progress bar at which each phase starts
+        starts = {"point forecasts": 0.02, "Monte Carlo draws": 0.05, "sensitivity": 0.82, "scenarios": 0.88}
+        last = [0.0]
+
+        def phase(name: str) -> None:
+            store.update(run_id, status="running", phase=name, progress=starts.get(name, last[0]))
+
+        def progress(done: int, total: int) -> None:
+            frac = 0.05 + 0.75 * done / max(total, 1)
+            if frac - last[0] >= 0.02 or done >= total:
+                last[0] = frac
+                store.update(run_id, phase=f"Monte Carlo draws ({done}/{total})", progress=frac)
+
         try:
-            store.update(run_id, status="running", phase="point forecasts", progress=0.02)
-            run = run_forecast(arena, engines, seed=seed)
-            if draws > 0:
-                last = [0.0]
-
-                def progress(done: int, total: int) -> None:
-                    frac = 0.05 + 0.75 * done / max(total, 1)
-                    if frac - last[0] >= 0.02 or done >= total:
-                        last[0] = frac
-                        store.update(run_id, phase=f"Monte Carlo draws ({done}/{total})", progress=frac)
-
-                store.update(run_id, phase="Monte Carlo draws", progress=0.05)
-                add_distributions(run, draws=draws, progress=progress, tornado=False)
-                store.update(run_id, phase="sensitivity (one input at a time)", progress=0.82)
-                from tawazun.forecast import add_tornado
-
-                add_tornado(run)
+            run = execute(arena, config, progress=progress, phase=phase)
             store.update(run_id, phase="report", progress=0.9)
             doc = to_json(run)
-            manifest = {
-                "tawazun_version": __version__,
-                "created": run.created,
-                "arena": {"id": arena.arena.id, "path": str(self.root / display), "sha256": sha},
-                "engines": run.engines,
-                "options": run.options,
-                "seed": seed,
-                "draws": draws,
-                "dist": "triangular" if draws else None,
-                "command": f"tawazun serve (web run {run_id})",
-                "python": sys.version.split()[0],
-            }
-            report = slim_report(render(run, manifest))
+            man = manifest(run, arena_path=str(self.root / display), arena_sha256=sha,
+                           command=f"tawazun serve (web run {run_id})")
+            report = render(run, man, plotly="url")
             json.dumps(doc, allow_nan=False)  # fail here, not half-way through the update
             store.update(run_id, status="done", phase="done", progress=1.0, finished=_now(),
-                         result=doc, manifest=manifest, report=report)
+                         result=doc, manifest=man, report=report)
         except InputError as exc:
             store.update(run_id, status="failed", phase="failed", error="\n".join(exc.lines), finished=_now())
         except Exception as exc:  # noqa: BLE001 - the user sees a message, the log the traceback
