@@ -56,8 +56,6 @@ ACCESSION: dict[str, _dt.date] = {
     **{s: _dt.date(2007, 1, 1) for s in ("bu", "ro")},
     "cr": _dt.date(2013, 7, 1),
 }
-# Founders and earlier enlargements (all members before the first DEU proposal).
-EARLY = ("be", "de", "fr", "it", "lu", "nl", "dk", "ie", "uk", "el", "es", "pt")
 
 # EC Treaty Art. 205(2) (ex 148(2)) as of 1995: EU-15, total 87.
 PRE_NICE: dict[str, float] = {
@@ -104,13 +102,6 @@ REGIMES: tuple[Regime, ...] = (
     Regime("Lisbon", _dt.date(2014, 11, 1), LISBON_POP_2016,
            "Population share, Annex III Council Rules of Procedure 2016 (Decision 2015/2393)"),
 )
-
-
-def member_on(state: str, day: _dt.date) -> bool:
-    if state in EARLY:
-        return True
-    start = ACCESSION.get(state)
-    return start is not None and day >= start
 
 
 def regime_on(day: _dt.date) -> Regime:

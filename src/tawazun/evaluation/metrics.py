@@ -75,11 +75,6 @@ def crps_normal(mu, sigma, y) -> np.ndarray:
     return sigma * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / math.sqrt(math.pi))
 
 
-def crps_point(pred, y) -> np.ndarray:
-    """CRPS of a point mass: the absolute error (what a distribution-less forecast scores)."""
-    return np.abs(errors(pred, y))
-
-
 def ensemble_quantile(samples, q: float) -> np.ndarray:
     """Quantile of the empirical distribution (inverse CDF, no interpolation)."""
     return np.quantile(_arr(samples), q, axis=-1, method="inverted_cdf")
@@ -95,11 +90,6 @@ def coverage(samples, y, level: float) -> float:
     y = np.atleast_1d(_arr(y))
     lo, hi = central_interval(_samples2d(samples, y.size), level)
     return float(np.mean((y >= lo - 1e-9) & (y <= hi + 1e-9)))
-
-
-def interval_width(samples, level: float) -> float:
-    lo, hi = central_interval(samples, level)
-    return float(np.mean(hi - lo))
 
 
 def pit(samples, y, rng: np.random.Generator) -> np.ndarray:

@@ -57,16 +57,6 @@ def make_folds(proposal_ids, k: int, seed: int) -> dict[str, int]:
     return {ids[j]: int(pos % k) for pos, j in enumerate(order)}
 
 
-def folds_document(assign: dict[str, int], k: int, seed: int, dataset: str) -> dict:
-    folds = [[] for _ in range(k)]
-    for pid in sorted(assign, key=_sort_key):
-        folds[assign[pid]].append(pid)
-    return {"format": "tawazun-folds/1", "dataset": dataset, "k": k, "seed": seed,
-            "method": "numpy default_rng(seed).permutation of the sorted proposal ids, "
-                      "dealt round-robin into k folds",
-            "folds": folds}
-
-
 def load_committed(path: Path = FOLDS_FILE) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
