@@ -54,7 +54,7 @@ def deu3(
     folds: int = typer.Option(5, "--folds", help="K for the grouped (by proposal) K-fold split."),
     seed: int = typer.Option(2026, "--seed", help="Seed of the split, draws and bootstrap."),
     json_path: Optional[str] = typer.Option(None, "--json", help="Also write the JSON here ('-' = stdout)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for backtest.json and backtest.html."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for backtest.json and backtest.html."),
     boot: int = typer.Option(2000, "--boot", help="Bootstrap replicates for the paired differences."),
 ) -> None:
     """Out-of-fold backtest of every engine on DEU III issues."""
