@@ -87,8 +87,9 @@ def test_forecast_writes_report_and_manifest(tiny_arena_path: Path, tmp_path: Pa
     assert res.exit_code == 0, res.output
     assert "Issue X" in res.stdout and "status quo" in res.stdout
     # the tables say what the point and the interval are (they answer different questions)
-    assert "forecast: one run with every range at its mode" in res.stdout
-    assert "10th–90th percentile of 100 triangular draws" in res.stdout
+    assert "forecast: the median of 100 triangular draws over the ranges" in res.stdout
+    assert "at modes: one run with every range at its mode" in res.stdout
+    assert "80% interval: 10th–90th percentile of the draws" in res.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 42 and len(manifest["arena"]["sha256"]) == 64
     assert manifest["options"]["bdm"]["rounds"] == 3

@@ -158,17 +158,21 @@ class IssueRow(NamedTuple):
 
     unit_result: UnitResult
     label: str
-    value: float  # the point forecast (every range at its mode)
+    value: float  # the run with every range at its mode ("at modes")
     distribution: dict[str, Any] | None  # over the draws, when there were draws
+    headline: dict[str, Any]  # what to headline and whether it is unstable (uncertainty/headline.py)
 
 
 def issue_rows(run: ForecastRun, issue_id: str) -> list[IssueRow]:
     """Every result that forecasts ``issue_id``, in the run's order."""
+    from tawazun.uncertainty.headline import assess
+
     out = []
     for ur in run.results:
         if issue_id in ur.issues:
             k = ur.issues.index(issue_id)
-            out.append(IssueRow(ur, ur.label, float(ur.result.forecast[0, k]), ur.distribution_on(issue_id)))
+            value, dist = float(ur.result.forecast[0, k]), ur.distribution_on(issue_id)
+            out.append(IssueRow(ur, ur.label, value, dist, assess(value, dist)))
     return out
 
 
@@ -389,6 +393,8 @@ def add_scenarios(run: ForecastRun) -> None:
 # ---------------------------------------------------------------- documents
 def to_json(run: ForecastRun) -> dict[str, Any]:
     """The result document (`tawazun forecast --json`, result.json, the web run's result)."""
+    from tawazun.uncertainty.headline import assess
+
     results = []
     for ur in run.results:
         forecast = [float(v) for v in ur.result.forecast[0]]
@@ -411,6 +417,12 @@ def to_json(run: ForecastRun) -> dict[str, Any]:
             ]
         if ur.distribution is not None:
             entry["distribution"] = ur.distribution
+        # one per issue, like "forecast": the headline value, its rule and any instability
+        entry["headline"] = []
+        for i, v in zip(ur.issues, forecast):
+            head = assess(v, ur.distribution_on(i))
+            head["nearest"] = nearest_anchor(run.arena.issue(i), head["value"])
+            entry["headline"].append(head)
         sens = run.sensitivity.get(ur.unit)
         if sens is not None and sens["engine"] == ur.engine:
             entry["tornado"] = sens["records"]

@@ -61,6 +61,9 @@ FORECAST_FLAGS = {"engines": "--engine", "options": "--option", "draws": "--draw
 
 
 def print_tables(run: ForecastRun, console: Console) -> None:
+    """Per issue: each engine's headline (the median of the draws when there are draws, see
+    docs/uncertainty.md), the run at the modes beside it, the 80% interval, and one line
+    under the table for each result flagged unstable."""
     dist_cols = run.draws > 0
     for issue in run.arena.issues:
         sqv = None if issue.status_quo is None else mode_of(issue.status_quo)
@@ -68,25 +71,38 @@ def print_tables(run: ForecastRun, console: Console) -> None:
         table = Table(title=title, title_justify="left")
         table.add_column("engine")
         table.add_column("forecast", justify="right")
+        if dist_cols:
+            table.add_column("at modes", justify="right")
         table.add_column("nearest labelled point")
         if dist_cols:
             table.add_column("80% interval", justify="right")
+        notes = []
         for row in issue_rows(run, issue.id):
-            cells = [row.label, f"{row.value:.1f}", nearest_anchor(issue, row.value) or ""]
+            h = row.headline
+            flag = " ⚠" if h["unstable"] else ""
+            cells = [row.label, f"{h['value']:.1f}{flag}"]
+            if dist_cols:
+                cells.append(f"{row.value:.1f}")
+            cells.append(nearest_anchor(issue, h["value"]) or "")
             if dist_cols:
                 d = row.distribution
                 cells.append("" if not d else f"{d['quantiles']['10']:.1f}–{d['quantiles']['90']:.1f}")
             table.add_row(*cells)
+            if h["unstable"]:
+                notes.append(f"⚠ {row.label} is unstable here: {h['note']}")
         if sqv is not None:
-            cells = ["status quo", f"{sqv:.1f}", nearest_anchor(issue, sqv) or ""] + ([""] if dist_cols else [])
-            table.add_row(*cells, style="dim")
+            cells = ["status quo", f"{sqv:.1f}"] + ([""] if dist_cols else []) + [nearest_anchor(issue, sqv) or ""]
+            table.add_row(*(cells + ([""] if dist_cols else [])), style="dim")
         console.print(table)
+        for note in notes:
+            console.print(f"[yellow]{note}[/yellow]", highlight=False)
     if dist_cols:
-        # The point and the interval answer different questions; say so, because with a
-        # nonlinear engine the point can fall outside the interval (it is not a typical draw).
-        console.print("[dim]forecast: one run with every range at its mode[/dim]")
-        console.print(f"[dim]80% interval: 10th–90th percentile of {run.draws:,} {run.dist} "
-                      "draws over the ranges[/dim]")
+        console.print(f"[dim]forecast: the median of {run.draws:,} {run.dist} draws over the ranges[/dim]")
+        console.print("[dim]at modes: one run with every range at its mode[/dim]")
+        console.print("[dim]80% interval: 10th–90th percentile of the draws[/dim]")
+        console.print("[dim]⚠ unstable: the reason is under the table (docs/uncertainty.md)[/dim]")
+    else:
+        console.print("[dim]forecast: one run with every range at its mode (no draws: no interval)[/dim]")
 
 
 @app.command()

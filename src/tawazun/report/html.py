@@ -26,6 +26,7 @@ th{background:#f4f4f4} td.num{text-align:right;font-variant-numeric:tabular-nums
 section{border-top:2px solid #eee;margin-top:1.5rem;padding-top:.5rem}
 .small{font-size:.85rem;color:#555}
 .warn{border-left:4px solid #e15759;padding:.3rem .6rem;background:#fdf0f0}
+.unstable{color:#b8860b;cursor:help}
 """
 
 
@@ -53,21 +54,39 @@ def render(run: ForecastRun, manifest: dict[str, Any] | None = None, *, plotly: 
     if arena.arena.description:
         parts.append(f"<p>{e(arena.arena.description)}</p>")
 
-    # Summary table: each engine's forecast per issue, with nearest labelled point.
-    parts.append("<section><h2>Forecasts</h2><table><tr><th>issue</th><th>status quo</th>")
+    # Summary table: each engine's headline per issue (docs/uncertainty.md), flagged when unstable.
+    rule = "median of the draws" if run.draws else "the run with every range at its mode"
+    parts.append(f"<section><h2>Forecasts</h2><p class='small'>Each cell: the {rule}, the nearest "
+                 "labelled point" + (", and the run at the modes" if run.draws else "") +
+                 ". ⚠ marks a result that is unstable on this issue; the reason is listed below the table.</p>"
+                 "<table><tr><th>issue</th><th>status quo</th>")
     parts.extend(f"<th>{e(n)}</th>" for n in run.engines)
     parts.append("</tr>")
-    by_issue = {i.id: {row.unit_result.engine: row.value for row in issue_rows(run, i.id)} for i in arena.issues}
+    rows_of = {i.id: {row.unit_result.engine: row for row in issue_rows(run, i.id)} for i in arena.issues}
+    by_issue = {i: {n: r.headline["value"] for n, r in rows.items()} for i, rows in rows_of.items()}
+    warnings: list[str] = []
     for issue in arena.issues:
         sqv = None if issue.status_quo is None else mode_of(issue.status_quo)
         row = [f"<td>{e(issue.title)}</td>",
                f"<td class='num'>{'' if sqv is None else f'{sqv:g}'}</td>"]
         for n in run.engines:
-            v = by_issue.get(issue.id, {}).get(n)
-            row.append("<td class='num'>–</td>" if v is None else
-                       f"<td class='num'>{v:.1f} <span class='small'>({e(nearest_anchor(issue, v) or '')})</span></td>")
+            r = rows_of.get(issue.id, {}).get(n)
+            if r is None:
+                row.append("<td class='num'>–</td>")
+                continue
+            h = r.headline
+            flag = f" <span class='unstable' title='{e(h['note'])}'>⚠</span>" if h["unstable"] else ""
+            modes = f"<br><span class='small'>at modes {r.value:.1f}</span>" if run.draws else ""
+            row.append(f"<td class='num'>{h['value']:.1f}{flag} <span class='small'>"
+                       f"({e(nearest_anchor(issue, h['value']) or '')})</span>{modes}</td>")
+            if h["unstable"]:
+                warnings.append(f"<li><b>{e(r.label)}</b> on <i>{e(issue.title)}</i>: {e(h['note'])}</li>")
         parts.append("<tr>" + "".join(row) + "</tr>")
-    parts.append("</table></section>")
+    parts.append("</table>")
+    if warnings:
+        parts.append("<div class='warn'><b>Unstable results</b> — read the distribution, not one number:<ul>"
+                     + "".join(warnings) + "</ul></div>")
+    parts.append("</section>")
 
     for i_idx, issue in enumerate(arena.issues):
         parts.append(f"<section id='issue-{e(issue.id)}'><h2>{e(issue.title)}</h2>")

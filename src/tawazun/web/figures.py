@@ -31,11 +31,18 @@ def forecast_rows(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
             d = (dist.get(issue_id) if joint else dist) if dist else None
             q = (d or {}).get("quantiles") or {}
             nearest = entry.get("nearest") or []
+            # the headline (median of the draws) when the document has one; older stored runs
+            # carry only the run at the modes
+            heads = entry.get("headline") or []
+            head = heads[k] if k < len(heads) else {}
             out[(issue_id, label)] = {
-                "value": entry["forecast"][k],
+                "value": head.get("value", entry["forecast"][k]),
+                "at_modes": entry["forecast"][k],
                 "q10": q.get("10"),
                 "q90": q.get("90"),
-                "nearest": nearest[k] if k < len(nearest) else None,
+                "nearest": head["nearest"] if head else (nearest[k] if k < len(nearest) else None),
+                "unstable": bool(head.get("unstable")),
+                "note": head.get("note"),
             }
     return out
 
