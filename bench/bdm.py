@@ -18,7 +18,8 @@ both, so cpu/wall shows how much ran in parallel). --profile runs cProfile over 
 emission case; --numpy times the NumPy reference path instead of the compiled kernels;
 --cold also times a fresh process compiling the kernels into an empty Numba cache.
 --against PATH loads another copy of the engine module (e.g. the committed one:
-``git show HEAD:src/tawazun/engines/bdm.py > /tmp/bdm_head.py``), times it and the
+``git show HEAD:src/tawazun/engines/bdm.py > /tmp/bdm_head.py`` from before the engine
+became a package, or a copy of the package folder), times it and the
 current one alternately on the same inputs (one thread; the fairest before/after on a
 shared machine) and says whether every output is bit for bit the same.
 """
@@ -31,6 +32,7 @@ import cProfile
 import importlib.util
 import os
 import pstats
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -124,7 +126,8 @@ def main() -> None:
         return
     threads = [max(1, int(t)) for t in args.threads.split(",") if t.strip()]
     if args.numpy:
-        bdm_module._simulate_compiled = bdm_module._simulate_numpy
+        reference = bdm_module.reference.simulate
+        bdm_module.kernels.simulate = lambda u0, w, s, o, threads=None: reference(u0, w, s, o)
         threads = [1]
 
     rows, source = emission_rows()
@@ -175,13 +178,21 @@ def main() -> None:
 
 
 def load_other(path: str):
-    """Import another copy of the engine module under a private name (its engine is not
-    registered, so it can sit beside the installed one)."""
-    source = Path(path).read_text()
-    source = source.replace("\n@register(", "\n@(lambda *a, **k: (lambda f: f))(")
-    tmp = Path(tempfile.mkdtemp()) / "bdm_other.py"
-    tmp.write_text(source)
-    spec = importlib.util.spec_from_file_location("bdm_other", tmp)
+    """Import another copy of the engine under a private name (its engine is not
+    registered, so it can sit beside the installed one): a single module (the engine before
+    it became a package, ``git show COMMIT:src/tawazun/engines/bdm.py``) or a package
+    folder (``git archive COMMIT src/tawazun/engines/bdm | tar -x -C /tmp/old``)."""
+    unregister = ("\n@register(", "\n@(lambda *a, **k: (lambda f: f))(")
+    src = Path(path)
+    tmp = Path(tempfile.mkdtemp())
+    if src.is_dir():
+        shutil.copytree(src, tmp / "bdm_other", ignore=shutil.ignore_patterns("__pycache__"))
+        for f in (tmp / "bdm_other").glob("*.py"):
+            f.write_text(f.read_text().replace("tawazun.engines.bdm", "bdm_other").replace(*unregister))
+        sys.path.insert(0, str(tmp))
+        return importlib.import_module("bdm_other")
+    (tmp / "bdm_other.py").write_text(src.read_text().replace(*unregister))
+    spec = importlib.util.spec_from_file_location("bdm_other", tmp / "bdm_other.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["bdm_other"] = module
     spec.loader.exec_module(module)
@@ -191,6 +202,8 @@ def load_other(path: str):
 def compare(path: str, draws: int, skip_100: bool) -> None:
     other = load_other(path)
     bdm_module.set_threads(1)
+    if hasattr(other, "set_threads"):
+        other.set_threads(1)
     rows, _ = emission_rows()
     print(f"alternating runs, one thread: other = {path}, this = {bdm_module.__file__}")
     print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

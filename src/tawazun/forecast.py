@@ -237,13 +237,17 @@ def parse_option_flags(flags: list[str] | None) -> dict[str, dict[str, str]]:
 
 def unit_seed(seed: int, engine: str, unit: str) -> np.random.SeedSequence:
     """Independent, order-free streams per (engine, unit): adding an engine changes no other."""
-    return np.random.SeedSequence(seed, spawn_key=(zlib.crc32(engine.encode()), zlib.crc32(unit.encode())))
+    from tawazun.random import stream
+
+    return stream(seed, "engine", engine, unit)
 
 
 def sampling_seed(seed: int, unit: str) -> int:
     """One input-sampling seed per bargaining unit, shared by every engine on it
     (common random numbers: engines differ only by their model, not by their draws)."""
-    return int(np.random.SeedSequence(seed, spawn_key=(0x5EED, zlib.crc32(unit.encode()))).generate_state(1)[0])
+    from tawazun.random import seed_int
+
+    return seed_int(seed, "sampling", unit)
 
 
 def bargaining_units(arena: Arena, spec: EngineSpec) -> list[tuple[str, list[str]]]:

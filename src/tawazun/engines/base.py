@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -128,10 +128,44 @@ class EngineResult:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-class EngineFn(Protocol):
-    def __call__(
-        self, problem: Problem, options: Any = None, rng: np.random.Generator | None = None
-    ) -> EngineResult: ...
+class OptionError(ValueError):
+    """A bad engine option, as one line naming it: ``bdm.rounds: must be >= 0, got -1``."""
+
+
+class UnknownOption(OptionError, KeyError):
+    """An option name the engine does not have."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class EngineOptions:
+    """Base of every engine's options dataclass (frozen, every field with a default).
+
+    The one validation path: ``__post_init__`` calls :meth:`validate`, which checks every
+    field and raises :class:`OptionError` naming the first bad one. Subclasses set
+    ``engine`` (the registry name, used in the messages) and override ``validate`` using
+    :meth:`_choice` and :meth:`_check`.
+    """
+
+    engine: ClassVar[str] = "engine"
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`OptionError` for the first invalid field; nothing to check here."""
+
+    def _fail(self, name: str, message: str) -> None:
+        raise OptionError(f"{self.engine}.{name}: {message}, got {getattr(self, name)!r}")
+
+    def _choice(self, name: str, allowed: tuple[str, ...]) -> None:
+        if getattr(self, name) not in allowed:
+            self._fail(name, f"expected one of {', '.join(allowed)}")
+
+    def _check(self, name: str, ok: bool, message: str) -> None:
+        if not ok:
+            self._fail(name, message)
 
 
 @dataclass(frozen=True)
@@ -145,23 +179,35 @@ class EngineSpec:
     joint: bool = False  # bargains a space of issues jointly (else issue by issue)
 
     def make_options(self, overrides: dict[str, Any] | None = None) -> Any:
-        """Options object from defaults plus string or typed overrides (CLI `-o key=value`)."""
-        base = self.options()
-        if not overrides:
-            return base
+        """Options object from defaults plus string or typed overrides (CLI `-o key=value`).
+
+        Every problem is one line naming the option (``bdm.q: ...``): an unknown name
+        (:class:`UnknownOption`, also a KeyError), a value of the wrong type or an invalid
+        value (:class:`OptionError`, a ValueError). The result has passed ``validate()``.
+        """
         names = {f.name: f for f in dataclasses.fields(self.options)}
+        base = self.options()
         kwargs: dict[str, Any] = {}
-        for key, value in overrides.items():
+        for key, value in (overrides or {}).items():
             if key not in names:
-                raise KeyError(
-                    f"engine {self.name!r} has no option {key!r}; known: {', '.join(sorted(names))}"
+                raise UnknownOption(
+                    f"{self.name}.{key}: engine {self.name!r} has no option {key!r}; "
+                    f"known: {', '.join(sorted(names))}"
                 )
-            current = getattr(base, key)
-            kwargs[key] = _coerce(value, current, key)
-        return dataclasses.replace(base, **kwargs)
+            kwargs[key] = _coerce(value, getattr(base, key), f"{self.name}.{key}")
+        try:
+            opts = dataclasses.replace(base, **kwargs) if kwargs else base
+            check = getattr(opts, "validate", None)  # register() requires it; bare specs may lack it
+            if check is not None:
+                check()
+        except OptionError:
+            raise
+        except (TypeError, ValueError) as exc:  # an options class not built on EngineOptions
+            raise OptionError(f"{self.name}: {exc}") from None
+        return opts
 
 
-def _coerce(value: Any, current: Any, key: str) -> Any:
+def _coerce(value: Any, current: Any, where: str) -> Any:
     if not isinstance(value, str):
         return value
     if isinstance(current, bool):
@@ -170,11 +216,15 @@ def _coerce(value: Any, current: Any, key: str) -> Any:
             return True
         if low in {"0", "false", "no", "off"}:
             return False
-        raise ValueError(f"option {key!r} expects true/false, got {value!r}")
-    if isinstance(current, int):
-        return int(value)
-    if isinstance(current, float):
-        return float(value)
+        raise OptionError(f"{where}: expected true or false, got {value!r}")
+    try:
+        if isinstance(current, int):
+            return int(value)
+        if isinstance(current, float):
+            return float(value)
+    except ValueError:
+        kind = "a whole number" if isinstance(current, int) else "a number"
+        raise OptionError(f"{where}: expected {kind}, got {value!r}") from None
     return value
 
 
@@ -200,6 +250,8 @@ def register(
     def deco(fn: Callable[..., EngineResult]) -> Callable[..., EngineResult]:
         if name in REGISTRY:
             raise ValueError(f"engine {name!r} registered twice")
+        if not callable(getattr(options, "validate", None)):
+            raise TypeError(f"engine {name!r}: its options class needs a validate() method")
         is_joint = (max_dims != 1) if joint is None else joint
         doc = summary or (fn.__doc__ or name).strip().splitlines()[0]
         REGISTRY[name] = EngineSpec(name, fn, options, dynamic, max_dims, doc, is_joint)

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tawazun.engines.base import EngineResult, Problem, register, weights
+from tawazun.engines.base import EngineOptions, EngineResult, Problem, register, weights
 
 
 @dataclass(frozen=True)
-class CompromiseOptions:
-    pass
+class CompromiseOptions(EngineOptions):
+    engine = "compromise"  # no fields: nothing to validate
 
 
 @register("compromise", options=CompromiseOptions, max_dims=None, joint=False,

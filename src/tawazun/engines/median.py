@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tawazun.engines.base import EngineResult, Problem, register, weights
+from tawazun.engines.base import EngineOptions, EngineResult, Problem, register, weights
 
 
 @dataclass(frozen=True)
-class MedianOptions:
-    pass
+class MedianOptions(EngineOptions):
+    engine = "median"  # no fields: nothing to validate
 
 
 def weighted_median(x: np.ndarray, w: np.ndarray, axis: int = -1) -> np.ndarray:

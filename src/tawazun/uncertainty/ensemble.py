@@ -19,12 +19,13 @@ import numpy as np
 
 from tawazun.engines.base import EngineSpec, RangedProblem, get_engine
 from tawazun.errors import InputError
+from tawazun.random import generator
 from tawazun.uncertainty.sampling import BLOCK, _check_dist, check_ranges, sample
 
 DEFAULT_DRAWS = 500
 """Recommended number of draws for a forecast distribution (see docs/performance.md)."""
 
-ENGINE_RNG_KEY = 0x7A57
+ENGINE_RNG_KEY = 0x7A57  # the "ensemble" branch of tawazun.random (kept for importers)
 """Spawn-key prefix of the generator handed to the engine for a chunk (stochastic engines)."""
 
 Progress = Callable[[int, int], None]
@@ -111,7 +112,7 @@ def evaluate_chunk(chunk: Chunk) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     ranged, engine, options, seed, dist, start, count, keep_diagnostics = chunk
     spec = engine if isinstance(engine, EngineSpec) else get_engine(engine)
     problem = sample(ranged, count, seed, dist=dist, start=start)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(ENGINE_RNG_KEY, start)))
+    rng = generator(seed, "ensemble", start)
     result = spec.run(problem, options, rng)
     forecast = np.asarray(result.forecast, dtype=float).reshape(count, len(ranged.dims))
     diags: dict[str, np.ndarray] = {}

@@ -13,7 +13,7 @@ A range with ``low == high`` yields exactly that number in every draw.
 
 Reproducibility by blocks: draws are numbered 0, 1, 2, ... and grouped in blocks of
 :data:`BLOCK` draws. Block ``k`` is generated from its own generator,
-``np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,)))``, always as one
+``tawazun.random.generator(seed, "block", k)``, always as one
 full ``(BLOCK, K)`` matrix over all ``K`` ranged scalars (degenerate ones included, so
 the layout never shifts). Draws ``[start, start + draws)`` are therefore identical
 whether they are made in one call or in many, in this process or on another machine.
@@ -29,6 +29,7 @@ from scipy import special
 
 from tawazun.engines.base import Problem, RangedProblem
 from tawazun.errors import InputError
+from tawazun.random import generator
 
 BLOCK = 1024
 """Draws per reproducibility block. Changing it changes every seeded stream."""
@@ -190,7 +191,7 @@ def _block(tri: np.ndarray, seed: int, k: int, dist: str) -> np.ndarray:
     if hit is not None:
         _CACHE.move_to_end(key)
         return hit
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,)))
+    rng = generator(seed, "block", k)
     low, mode, high = tri
     width = high - low
     kdim = tri.shape[1]

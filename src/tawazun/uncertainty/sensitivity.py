@@ -23,6 +23,7 @@ import numpy as np
 
 from tawazun.engines.base import RangedProblem
 from tawazun.errors import InputError
+from tawazun.random import generator, seed_int
 from tawazun.uncertainty.ensemble import default_chunk_size, resolve_engine
 from tawazun.uncertainty.sampling import check_ranges, input_names, inverse_cdf, unflatten
 
@@ -56,7 +57,7 @@ def _evaluate(ranged: RangedProblem, spec: Any, opts: Any, values: np.ndarray, j
     total = values.shape[0]
     for s in range(0, total, chunk):
         rows = values[s : s + chunk]
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x5E45, s)))
+        rng = generator(seed, "sensitivity", s)
         res = spec.run(unflatten(ranged, rows), opts, rng)
         out[s : s + rows.shape[0]] = np.asarray(res.forecast, dtype=float).reshape(rows.shape[0], -1)[:, j]
         if progress is not None:
@@ -153,7 +154,7 @@ def _bootstrap_seed(seed: int) -> int:
     SALib ignores a falsy seed (0) and then draws from NumPy's global generator, so the
     confidence intervals would change from run to run.
     """
-    return int(np.random.SeedSequence([seed, 0xB007]).generate_state(1)[0]) | 1
+    return seed_int(seed, "bootstrap") | 1
 
 
 def sobol_indices(model: Callable[[np.ndarray], np.ndarray], names: Sequence[str], n: int = 1024,

@@ -1,140 +1,21 @@
-"""Cross-impact balance (CIB) analysis as pure functions over NumPy arrays.
-
-Vocabulary (see docs/models/cib.md for the full definitions and the decisions log):
-
-* ``counts`` (D,) ints: number of variants of each descriptor; ``offsets`` (D+1,) their
-  start rows/columns in the flat variant axis, ``V = offsets[-1]``.
-* ``C`` (V, V): cross-impact matrix, ``C[source_variant, target_variant]``. Entries inside a
-  descriptor's own diagonal block are ignored (treated as 0).
-* A scenario is a (D,) int array of *local* variant indices (0-based within each descriptor);
-  a batch of scenarios is (N, D).
-* Impact balance of variant v for scenario S: ``sum_X C[offsets[X] + S[X], v]``.
-* Inconsistency (IC) of S: max over descriptors of (best balance - chosen balance) >= 0.
-* Consistency value (CV) of S: min over descriptors with >= 2 variants of
-  (chosen balance - best *other* balance). 0 on a tie, > 0 when every choice wins
-  strictly, < 0 exactly when S is inconsistent; then IC = -CV.
-* Total impact score (TIS): sum of the chosen variants' balances.
-
-The exact enumeration is a depth-first search with a pairwise upper bound (Numba), in three
-variants (``method``): static order, forward checking, and domain propagation.
-"""
+"""Exact enumeration of consistent scenarios (pruned depth-first search, three methods) and
+Knuth's estimate of a search's size."""
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from typing import Iterable, Literal
 
 import numpy as np
 from numba import njit
 from numba.typed import List as NumbaList
 
-TieRule = Literal["keep", "lowest"]
-SuccessionMode = Literal["global", "local"]
-
-_EPS = 1e-9  # slack in comparisons: exact for integer matrices, robust for sampled floats
-
-
-# --------------------------------------------------------------------------- structure
-
-
-def offsets_of(counts: Iterable[int]) -> np.ndarray:
-    counts = np.asarray(list(counts), dtype=np.int64)
-    if counts.ndim != 1 or counts.size == 0 or (counts < 1).any():
-        raise ValueError("counts must be a non-empty 1-D array of positive ints")
-    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-
-
-def descriptor_of(counts: Iterable[int]) -> np.ndarray:
-    counts = np.asarray(list(counts), dtype=np.int64)
-    return np.repeat(np.arange(counts.size, dtype=np.int64), counts)
-
-
-def clean_matrix(matrix: np.ndarray, counts: Iterable[int]) -> np.ndarray:
-    """Float64 copy of ``matrix`` with every same-descriptor block set to 0."""
-    counts = np.asarray(list(counts), dtype=np.int64)
-    off = offsets_of(counts)
-    c = np.array(matrix, dtype=np.float64, copy=True)
-    v = int(off[-1])
-    if c.shape != (v, v):
-        raise ValueError(f"matrix must be ({v}, {v}) for variant counts {counts.tolist()}, got {c.shape}")
-    for d in range(counts.size):
-        c[off[d] : off[d + 1], off[d] : off[d + 1]] = 0.0
-    return c
-
-
-def n_scenarios(counts: Iterable[int]) -> int:
-    total = 1
-    for n in counts:
-        total *= int(n)
-    return total
-
-
-def all_scenarios(counts: Iterable[int]) -> np.ndarray:
-    """Every scenario (N, D), the last descriptor varying fastest."""
-    counts = [int(n) for n in counts]
-    grids = np.meshgrid(*[np.arange(n) for n in counts], indexing="ij")
-    return np.stack([g.ravel() for g in grids], axis=1).astype(np.int64)
-
-
-# --------------------------------------------------------------------------- evaluation
-
-
-def balances(matrix: np.ndarray, counts: Iterable[int], scenarios: np.ndarray) -> np.ndarray:
-    """Impact balances (N, V) of a batch of scenarios (N, D) (or (V,) for one (D,))."""
-    counts = np.asarray(list(counts), dtype=np.int64)
-    c = clean_matrix(matrix, counts)
-    s = np.asarray(scenarios, dtype=np.int64)
-    single = s.ndim == 1
-    s = np.atleast_2d(s)
-    rows = offsets_of(counts)[:-1][None, :] + s
-    out = c[rows].sum(axis=1)
-    return out[0] if single else out
-
-
-@dataclass
-class Scores:
-    """Per-scenario scores of a batch: all arrays have the batch axis first."""
-
-    balances: np.ndarray  # (N, V)
-    inconsistency: np.ndarray  # (N,)
-    consistency: np.ndarray  # (N,)
-    tis: np.ndarray  # (N,)
-    gaps: np.ndarray  # (N, D): best balance - chosen balance, per descriptor
-
-
-def evaluate(matrix: np.ndarray, counts: Iterable[int], scenarios: np.ndarray) -> Scores:
-    counts = np.asarray(list(counts), dtype=np.int64)
-    off = offsets_of(counts)
-    s = np.atleast_2d(np.asarray(scenarios, dtype=np.int64))
-    b = balances(matrix, counts, s)
-    n, d = s.shape
-    chosen = np.take_along_axis(b, off[:-1][None, :] + s, axis=1)  # (N, D)
-    gaps = np.zeros((n, d))
-    margin = np.full((n, d), np.inf)
-    for j in range(d):
-        block = b[:, off[j] : off[j + 1]]
-        gaps[:, j] = block.max(axis=1) - chosen[:, j]
-        if counts[j] > 1:
-            other = block.copy()
-            other[np.arange(n), s[:, j]] = -np.inf
-            margin[:, j] = chosen[:, j] - other.max(axis=1)
-    cv = margin.min(axis=1)
-    cv[~np.isfinite(cv)] = 0.0
-    return Scores(b, gaps.max(axis=1), cv, chosen.sum(axis=1), gaps)
-
-
-def is_consistent(matrix: np.ndarray, counts: Iterable[int], scenario: np.ndarray, tolerance: float = 0) -> bool:
-    return bool(evaluate(matrix, counts, scenario).inconsistency[0] <= tolerance + _EPS)
-
-
-def brute_force(matrix: np.ndarray, counts: Iterable[int], tolerance: float = 0) -> np.ndarray:
-    """Reference: every scenario with IC <= tolerance, in lexicographic order (small cases)."""
-    s = all_scenarios(counts)
-    sc = evaluate(matrix, counts, s)
-    return s[sc.inconsistency <= tolerance + _EPS]
-
+from tawazun.engines.threads import fan_out
+from tawazun.scenarios.cib.structure import (
+    _EPS, Scores, clean_matrix, descriptor_of, evaluate, n_scenarios, offsets_of,
+)
 
 # --------------------------------------------------------------------------- enumeration
 
@@ -654,29 +535,29 @@ def choose_method(matrix: np.ndarray, counts: Iterable[int]) -> str:
     return "prop"
 
 
-def _run_tasks(tasks: list, threads: int, progress, max_seconds: float | None) -> list[tuple]:
-    """Run kernel tasks ``task(ctl, slot) -> (found, nodes)`` on worker threads while this
-    thread reports progress (``progress(nodes so far)``), enforces ``max_seconds`` and turns
-    Ctrl-C into a stop request (the kernels poll ``ctl[0]`` every 16,384 nodes) before
-    re-raising it. Nodes of a stopped task come back negative."""
-    import time
-
+def _run_tasks(tasks: list, threads: int, progress, max_seconds: float | None,
+               here: bool = False) -> list[tuple]:
+    """Run kernel tasks ``task(ctl, slot) -> (found, nodes)``. With ``here`` they run one
+    after the other on this thread. Otherwise they run on worker threads while this thread
+    reports progress (``progress(nodes so far)``), enforces ``max_seconds`` and turns Ctrl-C
+    into a stop request (the kernels poll ``ctl[0]`` every 16,384 nodes) before re-raising
+    it. Nodes of a stopped task come back negative."""
     ctl = np.zeros(len(tasks) + 1, dtype=np.int64)
+    jobs = [lambda task=task, slot=i + 1: task(ctl, slot) for i, task in enumerate(tasks)]
+    if here:
+        return fan_out(jobs, 1)
     t0 = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        futures = [pool.submit(task, ctl, i + 1) for i, task in enumerate(tasks)]
-        try:
-            while wait(futures, timeout=0.1).not_done:
-                if progress is not None:
-                    progress(int(ctl[1:].sum()))
-                if max_seconds is not None and time.monotonic() - t0 > max_seconds:
-                    ctl[0] = 1
-        except BaseException:  # Ctrl-C: stop the kernels, then let it through
+
+    def poll() -> None:
+        if progress is not None:
+            progress(int(ctl[1:].sum()))
+        if max_seconds is not None and time.monotonic() - t0 > max_seconds:
             ctl[0] = 1
-            for f in futures:
-                f.cancel()
-            raise
-    return [f.result() for f in futures]
+
+    def stop() -> None:
+        ctl[0] = 1
+
+    return fan_out(jobs, max(1, threads), poll=poll, on_abort=stop)
 
 
 def enumerate_scenarios(
@@ -763,12 +644,9 @@ def enumerate_scenarios(
             tasks = [lambda ctl, slot, a=a, b=b: _dfs(cp, offp, cnt, w, r, tol, budget, a, b, ctl, slot)
                      for a, b in pairs]
             extra = int(cnt[0]) * (len(seconds) - 1)
-    if threads <= 1 and progress is None and max_seconds is None and n_scenarios(counts) <= 10**7:
-        # small: run here (no worker thread to start for each of an ensemble's matrices)
-        ctl = np.zeros(len(tasks) + 1, dtype=np.int64)
-        parts = [task(ctl, i + 1) for i, task in enumerate(tasks)]
-    else:
-        parts = _run_tasks(tasks, threads, progress, max_seconds)
+    # small: run here (no worker thread to start for each of an ensemble's matrices)
+    here = threads <= 1 and progress is None and max_seconds is None and n_scenarios(counts) <= 10**7
+    parts = _run_tasks(tasks, threads, progress, max_seconds, here)
     found = [x for fd, _ in parts for x in fd]
     complete = all(n >= 0 for _, n in parts)
     nodes = sum(abs(int(n)) for _, n in parts) - extra
@@ -888,7 +766,7 @@ def _empty_scores(counts: np.ndarray) -> Scores:
 
 def warm_up() -> float:
     """Compile the Numba kernels (cached on disk); returns seconds spent."""
-    import time
+    from tawazun.scenarios.cib.succession import succession
 
     t0 = time.perf_counter()
     c = np.zeros((4, 4))
@@ -900,227 +778,3 @@ def warm_up() -> float:
     succession(c, [2, 2], mode="global")
     succession(c, [2, 2], mode="local")
     return time.perf_counter() - t0
-
-
-# --------------------------------------------------------------------------- succession
-
-
-@njit(cache=True)
-def _step(c, off, counts, s, local, keep):  # pragma: no cover - compiled
-    d = counts.size
-    v = off[d]
-    b = np.zeros(v)
-    for x in range(d):
-        row = off[x] + s[x]
-        for t in range(v):
-            b[t] += c[row, t]
-    best = np.zeros(d, dtype=np.int64)  # lowest index among the best variants
-    gap = np.zeros(d)
-    for y in range(d):
-        mx = b[off[y]]
-        arg = 0
-        for j in range(1, counts[y]):
-            if b[off[y] + j] > mx + 1e-9:
-                mx = b[off[y] + j]
-                arg = j
-        best[y] = arg
-        gap[y] = mx - b[off[y] + s[y]]
-    new = s.copy()
-    if not local:
-        for y in range(d):
-            if not (keep and gap[y] <= 1e-9):
-                new[y] = best[y]
-        return new
-    top = -1
-    for y in range(d):
-        if gap[y] > 1e-9 and (top < 0 or gap[y] > gap[top] + 1e-9):
-            top = y
-    if top >= 0:
-        new[top] = best[top]
-    elif not keep:
-        for y in range(d):
-            if best[y] != s[y]:
-                new[y] = best[y]
-                break
-    return new
-
-
-@njit(cache=True)
-def _succession(c, off, counts, starts, local, keep, max_steps):  # pragma: no cover - compiled
-    n, d = starts.shape
-    rep = np.zeros((n, d), dtype=np.int64)
-    clen = np.zeros(n, dtype=np.int64)
-    steps = np.zeros(n, dtype=np.int64)
-    traj = np.zeros((max_steps + 1, d), dtype=np.int64)
-    for i in range(n):
-        traj[0] = starts[i]
-        t = 0
-        hit = -1
-        while t < max_steps:
-            nxt = _step(c, off, counts, traj[t], local, keep)
-            t += 1
-            traj[t] = nxt
-            for q in range(t):
-                same = True
-                for x in range(d):
-                    if traj[q, x] != nxt[x]:
-                        same = False
-                        break
-                if same:
-                    hit = q
-                    break
-            if hit >= 0:
-                break
-        if hit < 0:
-            clen[i] = -1
-            rep[i] = traj[t]
-            steps[i] = t
-            continue
-        length = t - hit
-        clen[i] = length
-        steps[i] = hit
-        # representative: lexicographically smallest state of the cycle
-        best = hit
-        for q in range(hit + 1, t):
-            for x in range(d):
-                if traj[q, x] != traj[best, x]:
-                    if traj[q, x] < traj[best, x]:
-                        best = q
-                    break
-        rep[i] = traj[best]
-    return rep, clen, steps
-
-
-@dataclass
-class Attractor:
-    states: np.ndarray  # (L, D): L = 1 for a fixed point, L >= 2 for a cycle (in visiting order)
-    basin: int  # number of starts that end in it
-
-    @property
-    def is_fixed_point(self) -> bool:
-        return self.states.shape[0] == 1
-
-
-@dataclass
-class Succession:
-    mode: str
-    tie: str
-    starts: int
-    attractors: list[Attractor] = field(default_factory=list)  # fixed points first, by basin
-    unfinished: int = 0  # starts that hit max_steps without repeating a state
-    mean_steps: float = 0.0
-
-    @property
-    def fixed_points(self) -> list[Attractor]:
-        return [a for a in self.attractors if a.is_fixed_point]
-
-    @property
-    def cycles(self) -> list[Attractor]:
-        return [a for a in self.attractors if not a.is_fixed_point]
-
-
-def succession(
-    matrix: np.ndarray,
-    counts: Iterable[int],
-    mode: SuccessionMode = "global",
-    tie: TieRule = "keep",
-    starts: np.ndarray | int | None = None,
-    seed: int | None = 0,
-    max_steps: int = 1000,
-) -> Succession:
-    """Run succession from every scenario (``starts=None``), N sampled ones (int) or given ones.
-
-    mode "global": every descriptor jumps at once to its best variant.
-    mode "local": only the most inconsistent descriptor moves (ties: lowest descriptor index).
-    tie "keep": a descriptor whose current variant ties for best keeps it, otherwise the lowest
-    best index (ScenarioWizard); tie "lowest": always the lowest best index.
-    """
-    counts = np.asarray(list(counts), dtype=np.int64)
-    if mode not in ("global", "local"):
-        raise ValueError(f"unknown succession mode {mode!r}")
-    if tie not in ("keep", "lowest"):
-        raise ValueError(f"unknown tie rule {tie!r}")
-    c = clean_matrix(matrix, counts)
-    off = offsets_of(counts)
-    if starts is None:
-        if n_scenarios(counts) > 10**7:
-            raise ValueError(f"{n_scenarios(counts):,} scenarios: too many to start from each; pass starts=N")
-        st = all_scenarios(counts)
-    elif isinstance(starts, (int, np.integer)):
-        rng = np.random.default_rng(np.random.SeedSequence(seed))
-        st = np.stack([rng.integers(0, n, size=int(starts)) for n in counts], axis=1).astype(np.int64)
-    else:
-        st = np.atleast_2d(np.asarray(starts, dtype=np.int64))
-    rep, clen, steps = _succession(c, off, counts, np.ascontiguousarray(st), mode == "local", tie == "keep", int(max_steps))
-    done = clen > 0
-    result = Succession(mode, tie, int(st.shape[0]), unfinished=int((~done).sum()))
-    result.mean_steps = float(steps[done].mean()) if done.any() else 0.0
-    if done.any():
-        keys, inverse, basin = np.unique(rep[done], axis=0, return_inverse=True, return_counts=True)
-        lengths = np.zeros(len(keys), dtype=np.int64)
-        lengths[inverse.ravel()] = clen[done]
-        attractors = []
-        for key, length, size in zip(keys, lengths, basin):
-            states = [key.copy()]
-            for _ in range(int(length) - 1):
-                states.append(_step(c, off, counts, states[-1], mode == "local", tie == "keep"))
-            attractors.append(Attractor(np.array(states, dtype=np.int64), int(size)))
-        attractors.sort(key=lambda a: (not a.is_fixed_point, -a.basin, a.states[0].tolist()))
-        result.attractors = attractors
-    return result
-
-
-# --------------------------------------------------------------------------- ensembles
-
-
-def sample_triangular(
-    low: np.ndarray, mode: np.ndarray, high: np.ndarray, draws: int, seed: int | None = 0, rounding: bool = True
-) -> np.ndarray:
-    """(draws, *shape) samples, triangular on [low, high] with peak at mode, seeded by SeedSequence.
-
-    Entries with low == high are constant. ``rounding`` rounds to the nearest integer (half to
-    even), keeping CIB's integer judgment scale.
-    """
-    low = np.asarray(low, dtype=float)
-    mode = np.asarray(mode, dtype=float)
-    high = np.asarray(high, dtype=float)
-    if np.any(low > mode) or np.any(mode > high):
-        raise ValueError("need low <= mode <= high")
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
-    u = rng.random((int(draws),) + low.shape)
-    width = high - low
-    safe = np.where(width > 0, width, 1.0)
-    fc = (mode - low) / safe
-    left = low + np.sqrt(u * safe * (mode - low))
-    right = high - np.sqrt((1 - u) * safe * (high - mode))
-    x = np.where(u < fc, left, right)
-    x = np.where(width > 0, x, low)
-    return np.rint(x) if rounding else x
-
-
-@dataclass
-class Ensemble:
-    scenarios: np.ndarray  # (M, D) every scenario consistent (IC <= k) in at least one draw
-    frequency: np.ndarray  # (M,) share of draws in which it is
-    draws: int
-    evaluated: int  # nodes over all draws
-
-
-def ensemble(matrices: np.ndarray, counts: Iterable[int], tolerance: float = 0) -> Ensemble:
-    """Enumerate each matrix of a batch (B, V, V); each scenario's frequency of consistency."""
-    counts = np.asarray(list(counts), dtype=np.int64)
-    mats = np.asarray(matrices, dtype=float)
-    if mats.ndim == 2:
-        mats = mats[None]
-    tally: dict[tuple[int, ...], int] = {}
-    nodes = 0
-    for m in mats:
-        res = enumerate_scenarios(m, counts, tolerance)
-        nodes += res.evaluated
-        for row in res.scenarios:
-            key = tuple(int(x) for x in row)
-            tally[key] = tally.get(key, 0) + 1
-    keys = sorted(tally)
-    s = np.array(keys, dtype=np.int64).reshape(-1, counts.size)
-    f = np.array([tally[k] / len(mats) for k in keys])
-    return Ensemble(s, f, len(mats), nodes)
