@@ -11,6 +11,7 @@ present, otherwise uses the same ten rows written below.
 
 Run:  .venv/bin/python bench/bdm.py [--draws N] [--threads 1,2] [--profile] [--numpy]
                                     [--skip-100] [--cold] [--against OLD_BDM_PY]
+                                    [--convergence [ROUNDS]]
 
 Seconds are wall-clock (best of a few runs) with the process CPU time beside them: on a
 shared machine the CPU time is the steadier figure (with two threads it is the sum over
@@ -22,6 +23,13 @@ emission case; --numpy times the NumPy reference path instead of the compiled ke
 became a package, or a copy of the package folder), times it and the
 current one alternately on the same inputs (one thread; the fairest before/after on a
 shared machine) and says whether every output is bit for bit the same.
+--convergence [ROUNDS] runs the three cases for ROUNDS rounds (default 40) and prints, by
+round, the share of draws whose positions have become exactly periodic (a fixed point or
+a cycle of up to 6 rounds): the rounds a convergence stop could save.
+
+The Python peer `schelling` is timed only when its throwaway venv is present
+(TAWAZUN_PEER_VENV, default /tmp/schelling-venv, never the project's own); the bench says
+so when it is not, and then compares only with the peer's claimed figure.
 """
 
 from __future__ import annotations
@@ -56,6 +64,10 @@ EMISSIONS = [
 # Claimed, not measured here: the published Python peer `schelling` needs about 4 s for
 # 10,000 emission draws.
 PEER_SECONDS_10K = 4.0
+# The peer lives in a throwaway virtual environment, never in the project's:
+#   /root/.pyenv/versions/3.12.1/bin/python -m venv /tmp/schelling-venv
+#   /tmp/schelling-venv/bin/pip install schelling
+PEER_VENV = Path(os.environ.get("TAWAZUN_PEER_VENV", "/tmp/schelling-venv"))
 # The compiled path before the fused power buffers (two kernels per round with NumPy
 # powers on (chunk, n, n) temporaries), this bench on the idle 2-core box, 2026-11-29.
 BEFORE_SECONDS_10K = 0.60
@@ -120,7 +132,12 @@ def main() -> None:
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts to time")
     ap.add_argument("--cold", action="store_true", help="also time compiling into an empty cache")
     ap.add_argument("--against", metavar="PATH", help="another bdm.py to compare with, alternately")
+    ap.add_argument("--convergence", type=int, nargs="?", const=40, metavar="ROUNDS",
+                    help="share of draws that become exactly periodic, by round")
     args = ap.parse_args()
+    if args.convergence:
+        convergence(args.convergence, args.skip_100)
+        return
     if args.against:
         compare(args.against, args.draws, args.skip_100)
         return
@@ -135,6 +152,8 @@ def main() -> None:
     print(f"bdm engine, preset scholz ({SCHOLZ.rounds} rounds), {path}; single process, "
           f"threads {', '.join(map(str, threads))}")
     print(f"emission data: {source}; load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    peer_ok, peer_line = peer_status()
+    print(f"peer: {peer_line}")
     if args.cold:
         print(f"cold start (fresh process, empty Numba cache: import, compile, 10 draws): "
               f"{cold_start():.1f} s")
@@ -165,6 +184,10 @@ def main() -> None:
               f"idle box): {BEFORE_SECONDS_10K * scaled / wall:.2f}x; vs the Python peer `schelling` "
               f"(~{PEER_SECONDS_10K:.0f} s, its claimed figure, not measured here): "
               f"{PEER_SECONDS_10K * scaled / wall:.1f}x")
+    if peer_ok:
+        # The venv imports the peer, but this bench has no driver for its API yet: its
+        # interface could not be read on the box where this bench was written.
+        print("    peer present, but bench/bdm.py has no driver for its API: no measured ratio")
     cases = ((30, 1000),) if args.skip_100 else ((30, 1000), (100, 1000))
     for n, draws in cases:
         problem = synthetic(n, draws, seed=n)
@@ -175,6 +198,51 @@ def main() -> None:
             print(f"(b) synthetic, {n} actors x {draws:,} draws, 10 rounds, {k} thread{'s' if k > 1 else ''}: "
                   f"{wall:.3f} s (cpu {cpu:.3f} s), {draws / wall:,.0f} draws/s{target}")
     bdm_module.set_threads(None)
+
+
+def peer_status() -> tuple[bool, str]:
+    """Whether the peer can be run from its throwaway venv, and a sentence saying why not."""
+    python = PEER_VENV / "bin" / "python"
+    if not python.is_file():
+        return False, (f"not measured: no throwaway venv at {PEER_VENV} (create it with "
+                       f"`python3.12 -m venv {PEER_VENV} && {PEER_VENV}/bin/pip install schelling`)")
+    probe = subprocess.run([str(python), "-c", "import schelling, sys; "
+                            "print(getattr(schelling, '__version__', '?'))"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        return False, f"not measured: {python} cannot import schelling"
+    return True, f"schelling {probe.stdout.strip()} in {PEER_VENV}"
+
+
+def convergence(rounds: int, skip_100: bool) -> None:
+    """Share of draws that are exactly periodic by each round (see the module docstring)."""
+    import dataclasses
+
+    from tawazun.engines.bdm import kernels
+
+    rows, _ = emission_rows()
+    opts = dataclasses.replace(SCHOLZ, rounds=rounds)
+    cases = [("(a) emissions 10 x 1,000", jittered(rows, 1000)),
+             ("(b) synthetic 30 x 200", synthetic(30, 200, seed=30))]
+    if not skip_100:
+        cases.append(("(b) synthetic 100 x 40", synthetic(100, 40, seed=100)))
+    marks = [t for t in (5, 10, 20, 30, 40, 60, 80, 100) if t <= rounds]
+    print(f"preset scholz, {rounds} rounds: share of draws whose positions repeat exactly "
+          f"(period <= 6) by round {', '.join(map(str, marks))}; median max |change| of a "
+          "position in round 10, in scale units")
+    for name, p in cases:
+        x0 = np.clip(p.position[:, :, 0], p.lower[0], p.upper[0])
+        s = p.salience[:, :, 0]
+        u0 = (x0 - p.lower[0]) / (p.upper[0] - p.lower[0])
+        traj, _, _ = kernels.simulate(u0, p.capability * s, s, opts, threads=1)
+        first = np.full(len(u0), rounds + 1)
+        for t in range(1, rounds + 1):
+            for per in range(1, min(6, t) + 1):
+                same = (traj[:, t] == traj[:, t - per]).all(axis=1)
+                first = np.where((first > rounds) & same, t, first)
+        share = [float((first <= t).mean()) for t in marks]
+        step = np.median(np.abs(traj[:, min(10, rounds)] - traj[:, min(10, rounds) - 1]).max(axis=1))
+        print(f"{name}: " + ", ".join(f"{x:.0%}" for x in share) + f"; {step:.2f}")
 
 
 def load_other(path: str):

@@ -6,9 +6,9 @@ an engine, an issue or a chunk changes no other stream. docs/uncertainty.md list
 
 The spawn keys below are the ones each module used before they were gathered here; they
 are kept exactly (the branches are names for them), so every published number stays
-bit for bit the same. Branches whose first key is a small constant (0x5EED, 0x7A57,
-0x5E45) or a CRC-32 cannot meet the one-element keys of ``block`` unless a block index
-reached those constants' range *and* the tuple lengths matched; they never do.
+bit for bit the same. Branches differ in the length or the first element of their spawn
+key; the one way two could meet is an engine name whose CRC-32 equals 0x5EED, 0x7A57 or
+0x5E45, which tests/test_random.py rules out for every registered engine.
 """
 
 from __future__ import annotations
@@ -43,6 +43,12 @@ _BRANCHES: dict[str, Callable[..., np.random.SeedSequence]] = {
     "bootstrap": lambda seed: np.random.SeedSequence([seed, _BOOTSTRAP]),
     # cross-impact balance: succession starts and sampled judgment matrices (the root)
     "cib": lambda seed: np.random.SeedSequence(seed),
+    # backtests: the grouped folds' permutation, and the cluster bootstrap of score gains
+    "folds": lambda seed: np.random.SeedSequence(seed),
+    "score-bootstrap": lambda seed: np.random.SeedSequence(seed),
+    # backtests: an engine's stream on DEU issue i; [seed, 1] also seeds the residual
+    # ensembles and PIT draws (an overlap with issue 1, kept so no number changes)
+    "backtest": lambda seed, i: np.random.SeedSequence([seed, int(i)]),
 }
 
 BRANCHES = tuple(_BRANCHES)

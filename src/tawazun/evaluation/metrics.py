@@ -16,6 +16,8 @@ import math
 import numpy as np
 from scipy import stats
 
+from tawazun.random import generator
+
 
 def _arr(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
@@ -123,7 +125,7 @@ def bootstrap_mean(values, groups, *, n_boot: int = 2000, seed: int = 0,
     k = labels.size
     sums = np.bincount(inv, weights=v, minlength=k)
     counts = np.bincount(inv, minlength=k).astype(float)
-    rng = np.random.default_rng(seed)
+    rng = generator(seed, "score-bootstrap")
     draws = rng.integers(0, k, size=(n_boot, k))
     mult = np.zeros((n_boot, k))
     np.add.at(mult, (np.repeat(np.arange(n_boot), k), draws.ravel()), 1.0)

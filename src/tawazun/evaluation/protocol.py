@@ -27,6 +27,7 @@ from tawazun.engines.base import REGISTRY, get_engine
 from tawazun.evaluation import metrics as M
 from tawazun.evaluation.capability import capabilities, describe
 from tawazun.evaluation.deu import DeuData
+from tawazun.random import generator
 from tawazun.evaluation.models import (
     FITTED, Features, FoldFit, fit_fold, gamma_forecasts, residual_ensemble,
 )
@@ -53,7 +54,7 @@ def make_folds(proposal_ids, k: int, seed: int) -> dict[str, int]:
         raise ValueError("--folds must be at least 2")
     if k > len(ids):
         raise ValueError(f"--folds {k} exceeds the number of proposals ({len(ids)})")
-    order = np.random.default_rng(seed).permutation(len(ids))
+    order = generator(seed, "folds").permutation(len(ids))
     return {ids[j]: int(pos % k) for pos, j in enumerate(order)}
 
 
@@ -174,7 +175,7 @@ def _engine_forecasts(name: str, problems: list, seed: int) -> tuple[np.ndarray,
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                res = spec.run(prob, options, np.random.default_rng([seed, i]))
+                res = spec.run(prob, options, generator(seed, "backtest", i))
             v = float(np.asarray(res.forecast, dtype=float).reshape(-1)[0])
             if not np.isfinite(v):
                 raise ValueError("non-finite forecast")
@@ -267,7 +268,7 @@ def run_backtest(data: DeuData, engines: list[str] | None = None, *, scheme: str
     groups = np.array([it.proposal for it in data.issues])
     assign, source = folds_for(groups, k, seed)
     folds = np.array([assign[g] for g in groups])
-    rng = np.random.default_rng([seed, 1])
+    rng = generator(seed, "backtest", 1)
 
     scores: dict[str, EngineScores] = {}
     for name in wanted:
