@@ -6,7 +6,7 @@ Prints draws per second and seconds for
   (b) synthetic arenas of 30 and of 100 actors (1,000 draws, 10 rounds).
 Single process; each case once per thread count in --threads (default "1,2": one
 thread, then two, as ``tawazun.engines.bdm.set_threads`` sets them; the answers are the
-same, only the time changes). Reads /work/shared/reference/bdm-1994/emissions.csv when
+same, only the time changes). Reads tests/reference/bdm-1994/emissions.csv when
 present, otherwise uses the same ten rows written below.
 
 Run:  .venv/bin/python bench/bdm.py [--draws N] [--threads 1,2] [--profile] [--numpy]
@@ -53,7 +53,8 @@ from tawazun.engines.base import Problem
 from tawazun.engines import bdm as bdm_module
 from tawazun.engines.bdm import SCHOLZ, bdm
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "bdm-1994" / "emissions.csv"
+# The reference data ship with the tests (tests/reference/README.md says where from).
+SHARED = Path(__file__).resolve().parents[1] / "tests" / "reference" / "bdm-1994" / "emissions.csv"
 # actor, capability, position (years of delay), salience (0-100): Bueno de Mesquita 1994, Table 1.
 EMISSIONS = [
     ("Netherlands", 0.08, 4, 80), ("Belgium", 0.08, 7, 40), ("Luxembourg", 0.03, 4, 20),
