@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sys
-import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, NamedTuple
 
