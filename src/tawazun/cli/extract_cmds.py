@@ -9,10 +9,24 @@ from typing import Optional
 
 import typer
 
-from tawazun.cli.common import atomic_write_text, user_errors, write_json
 from tawazun.cli.app import app
+from tawazun.cli.common import atomic_write_text, user_errors
 from tawazun.errors import InputError
 from tawazun.files import read_text
+
+
+PROGRESS_MIN_CHARS = 200_000  # below this a run takes a few seconds at most: no bar
+
+
+def _run_with_progress(run_extract, text: str, **kw):
+    """Run the extraction with the shared Rich progress bar (cli/progress.py) for large
+    inputs: the pipeline reports each of its stages."""
+    if len(text) < PROGRESS_MIN_CHARS:
+        return run_extract(text, **kw)
+    from tawazun.cli.progress import progress_bar
+
+    with progress_bar("extract") as cb:
+        return run_extract(text, progress=lambda done, total, _label: cb(done, total), **kw)
 
 
 def read_text_file(path: Path) -> str:
@@ -47,7 +61,17 @@ def extract(
     if lang not in ("auto", "ar", "en"):
         raise InputError(f"--lang: '{lang}' is not one of ar, en, auto")
     ref = _parse_date(as_of) if as_of else None
-    text = read_text_file(file)
+    from tawazun.evidence.pipeline import MAX_CHARS, TextTooLarge, check_size
+
+    try:
+        # 4 bytes per character at most in UTF-8: a bigger file is over the cap unread
+        if file.is_file() and file.stat().st_size > 4 * MAX_CHARS:
+            raise TextTooLarge(f"the file is {file.stat().st_size:,} bytes; the limit is {MAX_CHARS:,} "
+                               "characters (split it into parts)")
+        text = read_text_file(file)
+        check_size(text)
+    except TextTooLarge as exc:
+        raise InputError(f"{file}: {exc}") from None
     arena_obj = None
     if arena is not None:
         from tawazun.arena import load_arena
@@ -55,7 +79,7 @@ def extract(
         if not arena.exists():
             raise InputError(f"{arena}: no such file")
         arena_obj = load_arena(arena)
-    result = run_extract(text, lang=lang, as_of=ref, arena=arena_obj)
+    result = _run_with_progress(run_extract, text, lang=lang, as_of=ref, arena=arena_obj)
     language = detect_lang(text) if lang == "auto" else lang
 
     # build every output first; write only when all of them are ready
@@ -80,7 +104,15 @@ def extract(
         outputs.append((str(draft), ytext))
     if html_out is not None:
         outputs.append((str(html_out), render_html(text, result, title=f"Evidence: {file.name}", lang=language)))
+    # the JSON is serialised before anything is written (a non-finite number or any
+    # other failure here must not leave the draft or the HTML behind)
+    import json
+
+    jtext = json.dumps(result, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    to_stdout = json_out == "-" or (json_out is None and not outputs)
+    if json_out is not None and json_out != "-":
+        outputs.append((json_out, jtext))
     for path, content in outputs:
         atomic_write_text(path, content)
-    if json_out is not None or not outputs:
-        write_json(json_out or "-", result)
+    if to_stdout:
+        typer.echo(jtext, nl=False)

@@ -170,6 +170,23 @@ def valid_proclitic_prefix(prefix: str) -> bool:
     return bool(_PROCLITIC_PREFIX.match(prefix))
 
 
+def line_starts(text: str) -> list[int]:
+    """Offsets of the line breaks of ``text``, for :func:`line_of` (one pass, instead of
+    ``text.count("\n", 0, pos)`` per item, which is quadratic on long texts)."""
+    out, i = [], text.find("\n")
+    while i >= 0:
+        out.append(i)
+        i = text.find("\n", i + 1)
+    return out
+
+
+def line_of(breaks: list[int], pos: int) -> int:
+    """1-based line (paragraph) of original offset ``pos``; ``breaks`` from :func:`line_starts`."""
+    import bisect
+
+    return bisect.bisect_left(breaks, pos) + 1
+
+
 def detect_lang(text: str) -> str:
     """'ar' when Arabic letters outnumber Latin ones, else 'en'."""
     ar = sum(1 for ch in text if "\u0600" <= ch <= "\u06FF")

@@ -9,6 +9,7 @@ only with a unit, because bare words (``one``, ``واحد``) are too often not q
 
 from __future__ import annotations
 
+import math
 import re
 from typing import NamedTuple
 
@@ -58,6 +59,7 @@ _SCALE = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
           "الف": 1_000, "الاف": 1_000, "مليون": 1_000_000, "ملايين": 1_000_000, "مليار": 1_000_000_000,
           "مليارات": 1_000_000_000}
 _SCALE_AFTER = re.compile(r"\s*(thousand|million|billion|الف|الاف|مليون|ملايين|مليار|مليارات)(?![\w])")
+MAX_DIGITS = 15  # longer digit runs are not quantities (beyond float precision anyway)
 _DIGITS = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w]|[.,]\d)")
 
 _EN_SMALL = {w: i for i, w in enumerate(
@@ -157,6 +159,8 @@ def find_numbers(norm: Norm, blocked: list[tuple[int, int]] | None = None) -> li
     hits: list[NumberHit] = []
 
     def emit(value: float, unit: str | None, s: int, e: int) -> None:
+        if not math.isfinite(value):
+            return  # inf/nan never reach the JSON writer
         os_, oe = norm.span(s, e)
         hits.append(NumberHit(_clean(value), unit, norm.original[os_:oe], os_, oe, s, e))
         taken[s:e] = b"\x01" * (e - s)
@@ -166,7 +170,10 @@ def find_numbers(norm: Norm, blocked: list[tuple[int, int]] | None = None) -> li
         s, e = m.start(), m.end()
         if not free(s, e):
             continue
-        value = float(m.group(1).replace(",", ""))
+        digits = m.group(1).replace(",", "")
+        if len(digits) > MAX_DIGITS:
+            continue  # a code, a hash or junk, not a quantity (and float() would give inf)
+        value = float(digits)
         sm = _SCALE_AFTER.match(t, e)
         if sm:
             value *= _SCALE[sm.group(1)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from tawazun.evidence.dates import find_dates
 from tawazun.evidence.gazetteer import Gazetteer
@@ -22,6 +22,23 @@ from tawazun.evidence.normalize import normalize
 from tawazun.evidence.numbers import find_numbers
 from tawazun.evidence.quotes import find_quotes
 from tawazun.evidence.stances import Lexicon, find_stances
+
+# Largest text `extract` accepts (characters).  Extraction is linear (about 10-15 µs a
+# character on the development machine), so this bounds one call to well under a minute
+# and its memory (the offset map holds two integers per character) to a few hundred MB.
+MAX_CHARS = 2_000_000
+PROGRESS_STEPS = 6
+
+
+class TextTooLarge(ValueError):
+    """The text is longer than :data:`MAX_CHARS` (or a caller's smaller limit)."""
+
+
+def check_size(text: str, limit: int = MAX_CHARS) -> None:
+    if len(text) > limit:
+        raise TextTooLarge(f"the text is {len(text):,} characters; the limit is {limit:,} "
+                           "(split it into parts)")
+
 
 PLACEHOLDER_NOTE = "placeholder range: position, salience and capability are left for the analyst"
 NOTE_MAX = 50  # evidence notes quote at most this many characters of the source
@@ -55,30 +72,48 @@ def arena_actors(arena: Any) -> list[dict[str, Any]]:
     return out
 
 
-def extract(text: str, lang: str = "auto", as_of: Any = None, arena: Any = None) -> dict[str, Any]:
+def extract(text: str, lang: str = "auto", as_of: Any = None, arena: Any = None,
+            progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
     """Evidence in ``text``: actors, quotes, numbers, dates, stances (original offsets).
 
     ``lang`` is accepted for the record ('ar', 'en' or 'auto'); the lexicons of both
     languages are always applied, since Arabic analysis quotes English names and back.
     ``as_of`` (date or ISO string) resolves relative dates; without it the latest full
     date in the text is used.  ``arena`` (path, dict or Arena) adds its actors' names.
+    ``progress(done, total, label)``, when given, is called after each of the
+    :data:`PROGRESS_STEPS` stages (a CLI progress bar).  A text over :data:`MAX_CHARS`
+    characters raises :class:`TextTooLarge`.
     """
     if lang not in ("auto", "ar", "en"):
         raise ValueError(f"lang must be 'auto', 'ar' or 'en', got {lang!r}")
+    check_size(text)
+    step = [0]
+
+    def tick(label: str) -> None:
+        step[0] += 1
+        if progress is not None:
+            progress(step[0], PROGRESS_STEPS, label)
+
     gaz = Gazetteer.default()
     extra = arena_actors(arena)
     if extra:
         gaz = gaz.extended(extra)
     norm = normalize(text)
+    tick("normalised")
     mentions = gaz.find(norm)
+    tick("actors")
 
     def kind_of(aid: str) -> str:
         return gaz.actor_info(aid).kind
 
     dates = find_dates(norm, _as_date(as_of))
+    tick("dates")
     numbers = find_numbers(norm, [(d.nstart, d.nend) for d in dates if d.kind != "ago"])
+    tick("numbers")
     quotes = find_quotes(norm, mentions, kind_of)
+    tick("quotes")
     stances = find_stances(norm, mentions, quotes, kind_of, Lexicon.default())
+    tick("stances")
 
     actors: dict[str, dict[str, Any]] = {}
     for m in mentions:

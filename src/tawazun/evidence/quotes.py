@@ -24,9 +24,13 @@ import re
 from typing import Callable, NamedTuple, Sequence
 
 from tawazun.evidence.gazetteer import Mention
-from tawazun.evidence.normalize import Norm
+from tawazun.evidence.normalize import Norm, line_of, line_starts
 
 SCARE_MAX_WORDS = 7
+# Attribution is looked for at most this many folded characters before the opening mark
+# and after the closing one: keeps the work per quote bounded when a "sentence" has no
+# end (one huge line, no full stops), so extraction stays linear in the text length.
+WINDOW = 400
 _PAIRS = {"«": "»", "“": "”\"", "„": "“”", '"': '"'}
 _AR_VERBS = (
     "قال|قالت|قالوا|يقول|تقول|يقولون|اكد|اكدت|اكدوا|يؤكد|تؤكد|اعلن|اعلنت|يعلن|تعلن|صرح|صرحت|يصرح|"
@@ -83,6 +87,7 @@ def find_quotes(norm: Norm, mentions: Sequence[Mention], kind_of: Callable[[str]
     t = norm.text
     pairs = _pairs(t)
     starts = [m.nstart for m in mentions]
+    lines = line_starts(norm.original)
     out: list[QuoteHit] = []
     prev_close = -1
     for k, (o, c) in enumerate(pairs):
@@ -93,21 +98,22 @@ def find_quotes(norm: Norm, mentions: Sequence[Mention], kind_of: Callable[[str]
             inner_e -= 1
         words = len(t[inner_s:inner_e].split())
         # before-window: same sentence, after the previous quote
-        ws = max(prev_close + 1, 0)
+        ws = max(prev_close + 1, o - WINDOW, 0)
         for m in _SENT_END.finditer(t, ws, o):
             ws = m.end()
         next_open = pairs[k + 1][0] if k + 1 < len(pairs) else len(t)
+        next_open = min(next_open, c + 1 + WINDOW)
         m_end = _SENT_END.search(t, c + 1, next_open)
         we = m_end.start() if m_end else next_open
         speaker, outlet, attributed = _attribute(t, mentions, kind_of, ws, o, c + 1, we, words, starts)
         if attributed and speaker is None:
-            speaker = _previous_subject(t, mentions, kind_of, ws)
+            speaker = _previous_subject(t, mentions, kind_of, ws, starts)
         prev_close = c
         if not attributed and words < SCARE_MAX_WORDS:
             continue
         os_, oe = norm.span(inner_s, inner_e)
         out.append(QuoteHit(speaker, outlet, norm.original[os_:oe], os_, oe,
-                            norm.original.count("\n", 0, os_) + 1, inner_s, inner_e))
+                            line_of(lines, os_), inner_s, inner_e))
     return out
 
 
@@ -169,13 +175,15 @@ def _after_attribution(t: str, after: Sequence[Mention], kind_of: Callable[[str]
     return speaker, outlet
 
 
-def _previous_subject(t: str, mentions: Sequence[Mention], kind_of: Callable[[str], str], ws: int) -> str | None:
+def _previous_subject(t: str, mentions: Sequence[Mention], kind_of: Callable[[str], str], ws: int,
+                      starts: list[int] | None = None) -> str | None:
     """For "…," he said: the first non-media actor of the previous sentence, same paragraph."""
-    line_start = t.rfind("\n", 0, ws) + 1
+    starts = [m.nstart for m in mentions] if starts is None else starts
+    line_start = max(t.rfind("\n", max(0, ws - WINDOW), ws) + 1, ws - WINDOW, 0)
     ps = line_start
     for m in _SENT_END.finditer(t, line_start, max(line_start, ws - 1)):
         ps = m.end()
-    for m in mentions:
-        if ps <= m.nstart < ws and kind_of(m.id) != "media":
-            return m.id
+    for i in range(bisect.bisect_left(starts, ps), bisect.bisect_left(starts, ws)):
+        if kind_of(mentions[i].id) != "media":
+            return mentions[i].id
     return None

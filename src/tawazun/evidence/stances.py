@@ -24,11 +24,15 @@ import re
 from typing import Any, Callable, NamedTuple, Sequence
 
 from tawazun.evidence.gazetteer import Mention
-from tawazun.evidence.normalize import Norm
+from tawazun.evidence.normalize import Norm, line_of, line_starts
 from tawazun.evidence.quotes import _VERB_RX, QuoteHit
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "stances.yaml")
 _SENT = re.compile(r"[.!?؟;\n]")
+# A cue looks back at most this many folded characters for its sentence start: a text
+# with no full stops is one endless "sentence", and an unbounded look-back made
+# extraction quadratic in its length.
+WINDOW = 600
 _CLAUSE = re.compile(r"[,،;:؛—–\-]\s")
 _COORD = re.compile(
     r"^[\s،,]*(?:و|and|الي جانب|along with|as well as|together with|كذلك|وكذلك|ومعها|مع)?[\s،,]*"
@@ -161,16 +165,20 @@ def find_stances(norm: Norm, mentions: Sequence[Mention], quotes: Sequence[Quote
     for hs, he in hidden:
         mask[hs:he] = b"\x01" * (he - hs)
     out: list[StanceHit] = []
+    lines = line_starts(norm.original)
+    qstarts = [q.nstart for q in quotes]
     for s, e, cue in kept:
         k = bisect.bisect_right(bounds, s) - 1
-        ss, se = bounds[k], bounds[min(k + 1, len(bounds) - 1)]
+        ss, se = max(bounds[k], s - WINDOW), bounds[min(k + 1, len(bounds) - 1)]
         while ss < se and t[ss].isspace():
             ss += 1
         neg, cs = _negated(t, ss, s, lex.negators)
         direction = cue.direction
         if neg:
             direction = "oppose" if direction == "support" else "support"
-        actors = _actors_for(t, people, starts, quotes, ss, s, e, mask)
+        qi = bisect.bisect_right(qstarts, s) - 1
+        quote = quotes[qi] if qi >= 0 and quotes[qi].nstart <= s < quotes[qi].nend else None
+        actors = _actors_for(t, people, starts, quote, ss, s, e, mask)
         if not actors:
             continue
         sent_os, sent_oe = norm.span(ss, se)
@@ -178,21 +186,20 @@ def find_stances(norm: Norm, mentions: Sequence[Mention], quotes: Sequence[Quote
         while sent_oe > sent_os and norm.original[sent_oe - 1] in ".!?؟;\n ":
             sent_oe -= 1
         cos, coe = norm.span(cs, e)
-        para = norm.original.count("\n", 0, cos) + 1
+        para = line_of(lines, cos)
         for aid in actors:
             out.append(StanceHit(aid, cue.issue, direction, norm.original[cos:coe], sent_os, sent_oe,
                                  cos, coe, para))
     return out
 
 
-def _actors_for(t: str, people: Sequence[Mention], starts: list[int], quotes: Sequence[QuoteHit],
+def _actors_for(t: str, people: Sequence[Mention], starts: list[int], q: QuoteHit | None,
                 ss: int, cs: int, ce: int, mask: bytearray | None = None) -> list[str]:
     """Who holds the cue at folded [cs, ce) in the sentence starting at ``ss``.
 
     ``mask`` marks folded positions inside cues and relative clauses: a mention there is
     an object or an aside, not a subject (only mentions before ``cs`` are looked at, so
     the cue's own span never hides anything that matters)."""
-    q = next((q for q in quotes if q.nstart <= cs < q.nend), None)
     lo = q.nstart if q else ss
     # verb-subject order: an actor right after the cue's first word, when that word is a verb
     first = re.match(r"\S+\s+", t[cs:ce])
@@ -244,7 +251,7 @@ def _locative(t: str, pos: int) -> bool:
     return bool(before) and before[-1] in _LOCATIVES and t[pos - 1:pos].isspace()
 
 
-_RELATIVE = re.compile(r",\s*(?:who|which|whose|where|an?)\s[^,.;]*,")
+_RELATIVE = re.compile(r",\s*(?:who|which|whose|where|an?)\s[^,.;\n]{0,200},")
 _COMPLEMENTIZER = re.compile(r"(?<![\w])(?:ان|بان|وان|that)(?![\w])")
 
 

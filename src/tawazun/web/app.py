@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -41,6 +42,9 @@ log = logging.getLogger("tawazun.web")
 HERE = Path(__file__).resolve().parent
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 ACTOR_KINDS = list(typing.get_args(ActorKind))
+# Longest paste the Evidence page reads (characters): a few seconds of extraction in a
+# worker thread at most; longer texts go through `tawazun extract`.
+EXTRACT_MAX_CHARS = 200_000
 
 
 class HTTPError(Exception):
@@ -442,14 +446,25 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
                 as_of = _dt.date.fromisoformat(as_of_text)
             except ValueError:
                 problems.append(f"as_of: not a date (YYYY-MM-DD): {as_of_text!r}")
+        if len(text) > EXTRACT_MAX_CHARS:
+            problems.append(f"text: {len(text):,} characters is over the limit of {EXTRACT_MAX_CHARS:,} "
+                            "for this page; use `tawazun extract FILE` for longer texts")
+            ctx["text"] = ""  # do not echo a huge paste back into the page
         if problems:
             return page(request, "extract.html", http_status=422, errors=problems, **ctx)
-        found = extract(text, lang=lang, as_of=as_of)
-        draft = draft_arena(found, {"id": "pasted", "title": "Pasted text", "as_of": as_of}, text=text)
+
+        def work() -> tuple[dict[str, Any], str, str]:
+            found = extract(text, lang=lang, as_of=as_of)
+            draft = draft_arena(found, {"id": "pasted", "title": "Pasted text", "as_of": as_of}, text=text)
+            return (found, render_html(text, found, title="Evidence", lang=lang),
+                    _yaml.safe_dump(draft, allow_unicode=True, sort_keys=False))
+
+        # CPU-bound: run it off the event loop so the server keeps answering meanwhile
+        found, highlighted, draft_yaml = await run_in_threadpool(work)
         ctx.update(
             counts={kind: len(found[kind]) for kind in ("actors", "quotes", "numbers", "dates", "stances")},
-            highlighted=render_html(text, found, title="Evidence", lang=lang),
-            draft=_yaml.safe_dump(draft, allow_unicode=True, sort_keys=False),
+            highlighted=highlighted,
+            draft=draft_yaml,
         )
         return page(request, "extract.html", errors=None, **ctx)
 
