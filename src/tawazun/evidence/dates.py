@@ -41,7 +41,8 @@ _AMBIGUOUS = {"اب", "مارس", "ماي", "may", "march", "jan", "feb", "mar",
               "sep", "sept", "oct", "nov", "dec"}
 
 _M = "|".join(sorted((re.escape(k.strip()) for k in _MONTHS), key=len, reverse=True))
-_MONTH = rf"(?:[وفبل](?=\S))?(?P<m>{_M})\.?"
+# "كانون الثاني/يناير": the Levantine and the standard name of one month, written together
+_MONTH = rf"(?:[وفبل](?=\S))?(?P<m>{_M})(?:\s*/\s*(?:{_M}))?\.?"
 _B = r"(?<![\w])"
 _E = r"(?![\w])"
 _DAY = r"(?P<d>[0-3]?\d)(?:st|nd|rd|th)?"
@@ -70,6 +71,8 @@ _WD = "|".join(_WEEKDAYS)
 _N_AGO = r"(?P<n>\d{1,3}|عامين|سنتين|شهرين|يومين|اسبوعين)"
 _PATTERNS = [
     ("dmy", rf"{_B}{_MOD}{_DAY}{_SEP}(?:of\s+)?{_MONTH}{_SEP}{_YW}{_YEAR}{_E}"),
+    # two days of one month: "يومي 6 و8 أيار", "on 6 and 8 May" (two dates)
+    ("ddm", rf"{_B}(?P<d>[0-3]?\d)\s+(?:و\s*|and\s+)(?P<d2>[0-3]?\d)\s*(?:of\s+)?{_MONTH}(?:{_SEP}{_YW}{_YEAR})?{_E}"),
     ("mdy", rf"{_B}{_MOD}{_MONTH}\s+{_DAY},?\s+{_YEAR}{_E}"),
     ("num", rf"{_B}(?P<d>[0-3]?\d)\s*/\s*(?P<mo>[01]?\d)\s*/\s*{_YEAR}{_E}"),
     ("iso", rf"{_B}{_YEAR}-(?P<mo>[01]\d)-(?P<d>[0-3]\d){_E}"),
@@ -88,7 +91,7 @@ _PATTERNS = [
     ("rel_unit_en", rf"{_B}(?P<uw>next|last)\s+(?P<eru>week|month){_E}"),
     ("day_word", rf"{_B}(?P<dw>yesterday|tomorrow|today|[وف]?امس|[وف]?غدا){_E}"),
     ("m", rf"{_B}{_MOD}{_MONTH}{_E}"),
-    ("weekday", rf"{_B}(?:(?P<wrel>next|last|this)\s+|(?:[وف]?يوم\s+))(?P<wd>{_WD})(?:\s+(?P<wrel2>المقبل|القادم|الماضي))?{_E}(?!\s*[\d(]|\s*\S+\s+\d)"),
+    ("weekday", rf"{_B}(?:(?P<wrel>next|last|this)\s+|(?:[وف]?(?:يوم|مساء|صباح|ليله|ظهر|فجر)\s+))(?P<wd>{_WD})(?:\s+(?P<wrel2>المقبل|القادم|الماضي))?{_E}(?!\s*[\d(]|\s*\S+\s+\d)"),
     ("weekday_on", rf"(?<=\bon\s)(?P<wd>{_WD}){_E}(?!,?\s*\S*\s*\d)"),
 ]
 _RX = [(name, re.compile(p)) for name, p in _PATTERNS]
@@ -100,7 +103,7 @@ _RX = [(name, re.compile(p)) for name, p in _PATTERNS]
 # "الحادي والعشرين من شهر").
 _LOOKBACK = 32
 _ANCHOR_KINDS = {
-    "month": ("dmy", "mdy", "my", "ord_dm", "dm", "md", "m_rel", "m_rel_en", "m"),
+    "month": ("dmy", "ddm", "mdy", "my", "ord_dm", "dm", "md", "m_rel", "m_rel_en", "m"),
     "year": ("num", "iso", "y"),
     "wd": ("weekday", "weekday_on"),
     "kw": ("rel_year", "rel_year_en", "rel_unit", "rel_unit_en"),
@@ -122,7 +125,8 @@ _START_WORDS = {
     "by", "the", "end", "close", "beginning", "start", "middle", "early", "late", "mid", "on", "next", "last",
     "this", "coming", "past", "يوم", "هذا", "قبل", "منذ",
 } | {p + w for p in ("", "و", "ف", "ب", "ل", "وب", "ول", "فب") for w in (
-    "نهايه", "اواخر", "ختام", "بدايه", "مطلع", "اوائل", "منتصف", "اواسط", "يوم", "قبل", "منذ")} | {
+    "نهايه", "اواخر", "ختام", "بدايه", "مطلع", "اوائل", "منتصف", "اواسط", "يوم", "قبل", "منذ",
+    "مساء", "صباح", "ليله", "ظهر", "فجر")} | {
     w.split()[0] for w in _ORD_DAY}
 
 _EN_NUM = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
@@ -321,6 +325,18 @@ def find_dates(norm: Norm, as_of: dt.date | None = None) -> list[DateHit]:
         ref = _infer_reference(chosen)
     out: list[DateHit] = []
     for s, e, kind, g in chosen:
+        if kind == "ddm":
+            # the first day alone, then the second day with the month (and year)
+            k2 = "dmy" if g.get("y") else "dm"
+            v1, r1 = _resolve(k2, g, ref)
+            v2, r2 = _resolve(k2, dict(g, d=g["d2"]), ref)
+            m1 = re.match(r"\d+", t[s:e])
+            d2 = t.find(g["d2"], s + (m1.end() if m1 else 0))
+            for (hs, he, v, r) in ((s, s + (m1.end() if m1 else 0), v1, r1), (d2, e, v2, r2)):
+                if v is not None and he > hs:
+                    os_, oe = norm.span(hs, he)
+                    out.append(DateHit(norm.original[os_:oe], v, os_, oe, hs, he, r, k2))
+            continue
         value, rel = _resolve(kind, g, ref)
         if value is None:
             continue

@@ -39,7 +39,9 @@ def _yaml_load(text: str) -> Any:
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 # Words right before a place name that make it a place, not a government ("in Baghdad").
-_LOCATIVE = {"in", "at", "near", "outside", "inside", "في", "داخل", "قرب", "خارج", "وسط"}
+_LOCATIVE = {"in", "at", "near", "outside", "inside", "في", "داخل", "قرب", "خارج", "وسط",
+             # a facility named after a city is not its government (مطار بغداد الدولي)
+             "مطار", "مرفا", "ميناء", "جامعه", "محافظه", "مدينه", "ساحه", "airport", "port", "university"}
 # Collisions that a word boundary cannot catch: key -> words that must not follow it.
 _NOT_BEFORE = {"مصر": {"علي", "على"}}
 FUZZY_MIN_CHARS = 12
@@ -68,6 +70,7 @@ class ActorInfo(NamedTuple):
     kind: str
     names: dict[str, str]
     aliases: list[str]
+    leads: str | None = None  # a person's movement or party (gazetteer `leads:`)
 
 
 def _is_acronym(s: str) -> bool:
@@ -187,7 +190,8 @@ class Gazetteer:
         info = self.info.get(aid)
         if info is None or priority > 0:
             self.info[aid] = ActorInfo(aid, kind, {k: str(v) for k, v in names.items() if v},
-                                       [x.lstrip("@=") for x in aliases])
+                                       [x.lstrip("@=") for x in aliases],
+                                       str(a["leads"]) if a.get("leads") else None)
         rule = _Rule(aid, priority=priority)
         for al in aliases:
             self._add_key(al, rule)

@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 
 from tawazun.evidence.dates import find_dates
 from tawazun.evidence.gazetteer import Gazetteer
+from tawazun.evidence.names import find_new_actors
 from tawazun.evidence.normalize import normalize
 from tawazun.evidence.numbers import find_numbers
 from tawazun.evidence.quotes import find_quotes
@@ -101,32 +102,48 @@ def extract(text: str, lang: str = "auto", as_of: Any = None, arena: Any = None,
     norm = normalize(text)
     tick("normalised")
     mentions = gaz.find(norm)
+    new_mentions, new_actors = find_new_actors(norm, mentions)
+    if new_mentions:
+        mentions = sorted(mentions + new_mentions, key=lambda m: m.nstart)
     tick("actors")
 
     def kind_of(aid: str) -> str:
-        return gaz.actor_info(aid).kind
+        na = new_actors.get(aid)
+        return na.kind if na is not None else gaz.actor_info(aid).kind
 
     dates = find_dates(norm, _as_date(as_of))
     tick("dates")
     numbers = find_numbers(norm, [(d.nstart, d.nend) for d in dates if d.kind != "ago"])
     tick("numbers")
-    quotes = find_quotes(norm, mentions, kind_of)
+    def name_of(aid: str) -> str:
+        na = new_actors.get(aid)
+        if na is not None:
+            return na.name
+        en = gaz.actor_info(aid).names.get("en") or aid
+        return en.split("(")[0].strip()
+
+    quotes = find_quotes(norm, mentions, kind_of, name_of)
     tick("quotes")
-    stances = find_stances(norm, mentions, quotes, kind_of, Lexicon.default())
+    stances = find_stances(norm, mentions, quotes, kind_of, Lexicon.default(),
+                           leads_of=lambda aid: gaz.actor_info(aid).leads)
     tick("stances")
 
     actors: dict[str, dict[str, Any]] = {}
     for m in mentions:
         a = actors.get(m.id)
         if a is None:
-            info = gaz.actor_info(m.id)
-            a = actors[m.id] = {"id": m.id, "names": dict(info.names), "mentions": []}
+            if m.id in new_actors:
+                names = {"ar" if any("\u0600" <= c <= "\u06ff" for c in m.surface) else "en": m.surface}
+            else:
+                names = dict(gaz.actor_info(m.id).names)
+            a = actors[m.id] = {"id": m.id, "names": names, "kind": kind_of(m.id),
+                                "source": "pattern" if m.id in new_actors else "gazetteer", "mentions": []}
         a["mentions"].append({"start": m.start, "end": m.end, "surface": m.surface})
     return {
         "actors": list(actors.values()),
         "quotes": [
             {"speaker": q.speaker, "outlet": q.outlet, "text": q.text, "start": q.start, "end": q.end,
-             "paragraph": q.paragraph}
+             "paragraph": q.paragraph, "speaker_role": q.speaker_role, "role_org": q.role_org}
             for q in quotes
         ],
         "numbers": [
@@ -167,7 +184,7 @@ def draft_arena(extraction: Mapping[str, Any], source_meta: Mapping[str, Any] | 
     as_of = _as_date(meta.get("as_of")) or date or dt.date.today()
     gaz = Gazetteer.default()
     lex = Lexicon.default()
-    kinds = {a["id"]: gaz.actor_info(a["id"]).kind for a in extraction.get("actors", [])}
+    kinds = {a["id"]: a.get("kind") or gaz.actor_info(a["id"]).kind for a in extraction.get("actors", [])}
 
     # one candidate stance per (actor, issue); directions and cues collected as evidence
     grouped: dict[tuple[str, str], dict[str, Any]] = {}

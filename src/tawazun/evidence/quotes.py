@@ -20,6 +20,7 @@ kept with ``speaker: None``.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from typing import Callable, NamedTuple, Sequence
 
@@ -37,7 +38,7 @@ _AR_VERBS = (
     "اضاف|اضافت|يضيف|تضيف|ذكر|ذكرت|يذكر|تذكر|اوضح|اوضحت|يوضح|شدد|شددت|يشدد|حذر|حذرت|يحذر|كتب|كتبت|"
     "غرد|غردت|تابع|تابعت|اشار|اشارت|قائلا|قائله|مضيفا|مضيفه|مؤكدا|مؤكده|متسائلا|تساءل|هدد|هددت|نفي|نفت|"
     "ابلغ|ابلغت|بحسب|حسب|وفقا ل|وفق|نقلا عن|نقل عن|نقلت|تنقل|ينقل|نقلت عن|اعتبر|اعتبرت|خاطب|"
-    "اعترف|اعترفت|طالب|طالبت|دعا|دعت"
+    "اعترف|اعترفت|طالب|طالبت|دعا|دعت|كشف|كشفت|يكشف|تكشف|افاد|افادت|يفيد|تفيد"
 )
 _EN_VERBS = (
     "said|says|say|told|tells|tell|added|adds|stated|states|declared|warned|warns|announced|wrote|writes|"
@@ -58,6 +59,116 @@ class QuoteHit(NamedTuple):
     paragraph: int
     nstart: int
     nend: int
+    speaker_role: str | None = None  # an anonymous speaker's role, in English
+    role_org: str | None = None  # the organisation named inside that role phrase
+
+
+_FILLER = re.compile(r"\s+(?:ما\s+)?(?:(?:صرح|قال|ذكر|افاد|اكد|اوضح|اعلن|نقل)ت?\s+(?:به|ه)?\s*)?|\s+ذلك\s+")
+_WORD = re.compile(r"[\u0621-\u064a]+")
+
+
+@functools.lru_cache(maxsize=1)
+def _roles() -> dict:
+    from tawazun.evidence.names import _lex  # noqa: F401 - same data file
+    from tawazun.evidence.gazetteer import _read_bytes, _yaml_load
+    from tawazun.evidence.names import DATA
+
+    r = _yaml_load(_read_bytes(DATA).decode("utf-8"))["roles"]
+    return {"nouns": r["nouns"], "quant": set(r["quantifiers"]), "adj": r["adjectives"],
+            "bodies": {k: v for k, v in r["bodies"].items()}}
+
+
+def _lexform(w: str, table: dict) -> str | None:
+    """``w`` or its accusative/feminine form (مصدرا، مقربا، امنيه) in ``table``."""
+    for cand in (w, w[:-1] if w.endswith(("ا", "ه")) else None, w[:-2] if w.endswith(("ين", "ون")) else None):
+        if cand and cand in table:
+            return cand
+    return None
+
+
+def role_at(t: str, p: int, mentions: Sequence[Mention], starts: list[int],
+            org_name: Callable[[str], str], end_at: int | None = None
+            ) -> tuple[int, str, str | None] | None:
+    """An anonymous speaker's role phrase starting at folded ``p`` (``مصدر مقرب من التيار
+    الصدري``, ``عضو اللجنة المركزية في الحزب الشيوعي العراقي``): (end, English role, org id).
+    With ``end_at`` the phrase must end there (only spaces between)."""
+    rl = _roles()
+    m = _WORD.match(t, p)
+    if not m:
+        return None
+    adjs: list[str] = []
+    quant = False
+    if m.group() in rl["quant"]:
+        quant = True
+        m = _WORD.match(t, m.end() + 1) if t[m.end():m.end() + 1] == " " else None
+        if not m:
+            return None
+    noun = _lexform(m.group(), rl["nouns"])
+    if noun is None:
+        return None
+    e = m.end()
+    org: str | None = None
+    body: str | None = None
+    rel = ""
+    for _ in range(8):
+        if t[e:e + 1] != " ":
+            break
+        nxt = _WORD.match(t, e + 1)
+        if not nxt:
+            break
+        w = nxt.group()
+        a = _lexform(w, rl["adj"])
+        if a is not None and a != "مقرب":
+            if rl["adj"][a]:
+                adjs.append(rl["adj"][a])
+            e = nxt.end()
+            continue
+        direct_body = next((bk for bk in rl["bodies"] if t.startswith(bk, nxt.start())), None)
+        if a == "مقرب" or w in ("في", "من", "داخل", "لدي") or (w[:1] == "ل" and not w.startswith("ال")) \
+                or direct_body:
+            # an organisation (or a body of one) after a preposition
+            q = nxt.end() + 1 if w in ("في", "من", "داخل", "لدي") or a == "مقرب" else \
+                nxt.start() if direct_body else nxt.start() + 1
+            if a == "مقرب":
+                fm = re.match(r"\s+من\s+", t[nxt.end():nxt.end() + 8])
+                if not fm:
+                    break
+                q = nxt.end() + fm.end()
+                rel = "close to"
+            for bk, bv in rl["bodies"].items():
+                if t.startswith(bk, q) and (q + len(bk) >= len(t) or not t[q + len(bk)].isalpha()):
+                    body = bv
+                    q2 = q + len(bk)
+                    pm = re.match(r"\s+(?:في|من)\s+|\s+ل(?=\S)", t[q2:q2 + 6])
+                    q = q2 + pm.end() if pm else q2
+                    break
+            j = bisect.bisect_left(starts, q - 2)
+            if j < len(mentions) and mentions[j].nstart <= q + 2:
+                org = mentions[j].id
+                e = mentions[j].nend
+                rel = rel or "in"
+            elif body:
+                e = q
+            break
+        break
+    if end_at is not None and t[e:end_at].strip():
+        return None
+    # a role followed by a name is a title, not an anonymous source (قيادي … هادي العامري)
+    j = bisect.bisect_left(starts, e)
+    if j < len(mentions) and not t[e:mentions[j].nstart].strip(" ،,") and mentions[j].id != org:
+        return None
+    senior = [a for a in adjs if a == "senior"][:1]
+    words = senior + [a for a in adjs if a != "senior"] + [rl["nouns"][noun]]
+    role = " ".join(words)
+    if noun in ("سكان", "ساكن") or quant and noun == "سكان":
+        role = "resident"
+    if body and org:
+        role += f" of the {body} of the {org_name(org)}" if noun == "عضو" else f" in the {body} of the {org_name(org)}"
+    elif body:
+        role += f" of the {body}"
+    elif org:
+        role += f" {rel or 'in'} the {org_name(org)}"
+    return e, role, org
 
 
 def _pairs(t: str) -> list[tuple[int, int]]:
@@ -83,7 +194,8 @@ def _is_media(kind_of: Callable[[str], str], aid: str) -> bool:
     return kind_of(aid) == "media"
 
 
-def find_quotes(norm: Norm, mentions: Sequence[Mention], kind_of: Callable[[str], str]) -> list[QuoteHit]:
+def find_quotes(norm: Norm, mentions: Sequence[Mention], kind_of: Callable[[str], str],
+                name_of: Callable[[str], str] | None = None) -> list[QuoteHit]:
     t = norm.text
     pairs = _pairs(t)
     starts = [m.nstart for m in mentions]
@@ -105,16 +217,56 @@ def find_quotes(norm: Norm, mentions: Sequence[Mention], kind_of: Callable[[str]
         next_open = min(next_open, c + 1 + WINDOW)
         m_end = _SENT_END.search(t, c + 1, next_open)
         we = m_end.start() if m_end else next_open
-        speaker, outlet, attributed = _attribute(t, mentions, kind_of, ws, o, c + 1, we, words, starts)
-        if attributed and speaker is None:
-            speaker = _previous_subject(t, mentions, kind_of, ws, starts)
+        role = _role_attribution(t, mentions, starts, ws, o, c + 1, we, name_of or (lambda a: a))
+        if role is not None:
+            speaker, outlet, attributed = None, None, True
+        else:
+            speaker, outlet, attributed = _attribute(t, mentions, kind_of, ws, o, c + 1, we, words, starts)
+            if attributed and speaker is None:
+                speaker = _previous_subject(t, mentions, kind_of, ws, starts)
         prev_close = c
         if not attributed and words < SCARE_MAX_WORDS:
             continue
         os_, oe = norm.span(inner_s, inner_e)
         out.append(QuoteHit(speaker, outlet, norm.original[os_:oe], os_, oe,
-                            line_of(lines, os_), inner_s, inner_e))
+                            line_of(lines, os_), inner_s, inner_e,
+                            role[1] if role else None, role[2] if role else None))
     return out
+
+
+def title_holder(t: str, ms: Sequence[Mention], kind_of: Callable[[str], str]) -> str:
+    """The first of ``ms``, unless it is an organisation inside a title right before a
+    person (``زعيم التيار الصدري مقتدى الصدر``, ``القيادي في تحالف الفتح هادي العامري``):
+    then the person."""
+    if len(ms) > 1 and kind_of(ms[0].id) != "person" and kind_of(ms[1].id) == "person" \
+            and not t[ms[0].nend:ms[1].nstart].strip():
+        return ms[1].id
+    return ms[0].id
+
+
+def _after_verb(t: str, v_end: int) -> int:
+    fm = _FILLER.match(t, v_end)
+    return fm.end() if fm else v_end
+
+
+def _role_attribution(t: str, mentions: Sequence[Mention], starts: list[int], bs: int, be: int,
+                      as_: int, ae: int, name_of: Callable[[str], str]) -> tuple[int, str, str | None] | None:
+    """An anonymous speaker next to an attribution verb: right after it (``وقال مسؤول
+    أمني``, ``بحسب ما صرح به قيادي في …``) or right before it (``مصدراً مقرباً من … أوضح``),
+    before the quote in its sentence or just after the quote.  Named actors elsewhere in
+    the sentence are not looked at: they are the distractors (``تعليقاً على كلمة …``)."""
+    for v in reversed(list(_VERB_RX.finditer(t, bs, be))):
+        r = role_at(t, _after_verb(t, v.end()), mentions, starts, name_of)
+        if r:
+            return r
+        for w in reversed(list(_WORD.finditer(t, max(bs, v.start() - 120), v.start()))):
+            r = role_at(t, w.start(), mentions, starts, name_of, end_at=v.start())
+            if r:
+                return r
+    m = _VERB_RX.search(t, as_, min(ae, as_ + 40))
+    if m:
+        return role_at(t, _after_verb(t, m.end()), mentions, starts, name_of)
+    return None
 
 
 def _attribute(t: str, mentions: Sequence[Mention], kind_of: Callable[[str], str],
@@ -135,7 +287,7 @@ def _attribute(t: str, mentions: Sequence[Mention], kind_of: Callable[[str], str
                     [m for m in before_v if _is_media(kind_of, m.id)]
             people_after = [m for m in after_v if not _is_media(kind_of, m.id)]
             people_before = [m for m in before_v if not _is_media(kind_of, m.id)]
-            first_after = people_after[0].id if people_after else None
+            first_after = title_holder(t, people_after, kind_of) if people_after else None
             last_before = people_before[-1].id if people_before else None
             speaker = (first_after or last_before) if is_ar else (last_before or first_after)
             outlet = media[0].id if media else None

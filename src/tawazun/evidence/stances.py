@@ -25,7 +25,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 from tawazun.evidence.gazetteer import Mention
 from tawazun.evidence.normalize import Norm, line_of, line_starts
-from tawazun.evidence.quotes import _VERB_RX, QuoteHit
+from tawazun.evidence.quotes import _VERB_RX, QuoteHit, title_holder
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "stances.yaml")
 _SENT = re.compile(r"[.!?؟;\n]")
@@ -44,17 +44,37 @@ class Cue(NamedTuple):
     issue: str
     direction: str
     rx: re.Pattern
+    neg: str = "flip"  # what a negator before the cue does: flip the direction, or drop the cue
+    composed: bool = False  # from the composition layer (verb class + object frames)
+    vs: bool = False  # its head is a verb: an actor right after the head is the subject
+
+
+_GAP = r"(?:[^\s.!?؟;؛:]+\s+){{0,{n}}}?"
+
+
+def _frame_rx(seq: list[str], gap: int, classes: dict[str, str], objects: dict[str, str], p: str) -> str:
+    """One regex for a frame: items (alternations of class/object names) joined by gaps;
+    the first item is the named group ``head``."""
+    parts = []
+    for k, item in enumerate(seq):
+        alts = "|".join(f"(?:{classes[x]})" if x in classes else f"(?:{objects[x]})" for x in item.split("|"))
+        body = f"{p}(?:{alts})"
+        parts.append(f"(?P<head>{body})" if k == 0 else body)
+    return (r"\s+" + _GAP.format(n=gap)).join(parts)
 
 
 class Lexicon:
     """Issues, their cue regexes and gates, and the negators."""
 
     def __init__(self, issues: list[dict[str, Any]], cues: list[Cue], negators: set[str],
-                 gates: dict[str, re.Pattern] | None = None):
+                 gates: dict[str, re.Pattern] | None = None, denial: re.Pattern | None = None,
+                 referents: dict[str, Any] | None = None):
         self.issues = issues
         self.cues = cues
         self.negators = negators
         self.gates = gates
+        self.denial = denial
+        self.referents = referents
 
     @classmethod
     @functools.lru_cache(maxsize=1)
@@ -89,7 +109,42 @@ class Lexicon:
                 cues.append(Cue(str(issue["id"]), str(c["dir"]), re.compile(rf"(?<![\w])(?:{pat})(?![\w])")))
         neg = {str(w) for lang in ("ar", "en") for w in (data.get("negators") or {}).get(lang, [])}
         gates = {str(i["id"]): re.compile(str(i["gate"])) for i in data["issues"] if i.get("gate")}
-        return cls(issues, cues, neg, gates)
+        comp = data.get("compose") or {}
+        denial = referents = None
+        if comp:
+            def mac(x: str) -> str:
+                for k, v in macros.items():
+                    x = x.replace("{" + k + "}", v)
+                return x
+
+            classes = {k: mac(str(v)) for k, v in (comp.get("classes") or {}).items()}
+            objects = {k: mac(str(v)) for k, v in (comp.get("objects") or {}).items()}
+            drop = set((comp.get("negation") or {}).get("drop") or [])
+            verbs = set(comp.get("verbs") or [])
+            p = macros.get("P", "")
+            for iid, frames in (comp.get("frames") or {}).items():
+                for f in frames:
+                    seq = [str(x) for x in f["seq"]]
+                    rx = _frame_rx(seq, int(f.get("gap", 3)), classes, objects, p)
+                    first = seq[0].split("|")
+                    mode = "drop" if any(x in drop for x in first) else "flip"
+                    cues.append(Cue(str(iid), str(f["dir"]), re.compile(rf"(?<![\w])(?:{rx})(?![\w])"), mode, True,
+                                    all(x in verbs for x in first)))
+            if comp.get("denial"):
+                denial = re.compile(rf"(?<![\w])(?:{comp['denial']})(?![\w])")
+            ref = comp.get("referents")
+            if ref:
+                noun = str(ref["noun"])
+                gap = _GAP.format(n=4)
+
+                def ref_rx(names: list[str]) -> re.Pattern:
+                    alts = "|".join(f"(?:{classes[x]})" for x in names)
+                    return re.compile(rf"(?<![\w])(?P<head>{p}(?:{alts}))\s+{gap}{p}(?:{noun})(?![\w])")
+
+                referents = {"carrier": re.compile(rf"(?<![\w]){p}(?:{noun})\s+(?:\S+\s+){{0,3}}$"),
+                             "same": ref_rx([str(x) for x in ref.get("same") or []]),
+                             "flip": ref_rx([str(x) for x in ref.get("flip") or []])}
+        return cls(issues, cues, neg, gates, denial, referents)
 
     def issue(self, iid: str) -> dict[str, Any] | None:
         return next((i for i in self.issues if i["id"] == iid), None)
@@ -128,7 +183,8 @@ def _negated(t: str, lo: int, cue_s: int, negators: set[str]) -> tuple[bool, int
 
 
 def find_stances(norm: Norm, mentions: Sequence[Mention], quotes: Sequence[QuoteHit],
-                 kind_of: Callable[[str], str], lexicon: Lexicon | None = None) -> list[StanceHit]:
+                 kind_of: Callable[[str], str], lexicon: Lexicon | None = None,
+                 leads_of: Callable[[str], str | None] | None = None) -> list[StanceHit]:
     lex = lexicon or Lexicon.default()
     t = norm.text
     bounds = [0] + [m.end() for m in _SENT.finditer(t)] + [len(t)]
@@ -156,11 +212,27 @@ def find_stances(norm: Norm, mentions: Sequence[Mention], quotes: Sequence[Quote
         kept.append((s, e, cue))
         last[cue.issue] = e
     kept.sort(key=lambda f: f[0])
-    # mentions inside another cue (its object) or inside an English relative clause
-    # (", who leads X,") are not subjects
-    hidden = [(s, e) for s, e, _ in kept] + [(m.start(), m.end()) for m in _RELATIVE.finditer(t)]
+    kept += _referent_cues(t, kept, lex, bounds)
+    kept.sort(key=lambda f: f[0])
     people = [m for m in mentions if kind_of(m.id) != "media"]
     starts = [m.nstart for m in people]
+    # a composed cue's subject comes right after its head word (verb-subject order)
+    subjects: dict[int, Mention] = {}
+    for s, e, cue in kept:
+        if cue.vs:
+            hm = cue.rx.match(t, s)
+            if hm is not None and hm.group("head") and _AR_LETTER.search(hm.group("head")):
+                sm = _subject_after(t, people, starts, hm.end("head"))
+                if sm is not None:
+                    subjects[s] = sm
+    # mentions inside another cue (its object), inside a relative clause or apposition
+    # (", who leads X,", "، الذي يتزعمه X،", "بزعامة X") are not subjects
+    hidden: list[tuple[int, int]] = []
+    for s, e, _ in kept:
+        sm = subjects.get(s)
+        hidden += [(s, sm.nstart), (sm.nend, e)] if sm is not None else [(s, e)]
+    hidden += [(m.start(), m.end()) for m in _RELATIVE.finditer(t)]
+    hidden += [(m.start(), m.end()) for m in _AR_ASIDE.finditer(t)]
     mask = bytearray(len(t) + 1)
     for hs, he in hidden:
         mask[hs:he] = b"\x01" * (he - hs)
@@ -175,12 +247,21 @@ def find_stances(norm: Norm, mentions: Sequence[Mention], quotes: Sequence[Quote
         neg, cs = _negated(t, ss, s, lex.negators)
         direction = cue.direction
         if neg:
+            if cue.neg == "drop":
+                continue  # "did not reject" is not acceptance
             direction = "oppose" if direction == "support" else "support"
+        if lex.denial is not None and lex.denial.search(t, ss, s):
+            continue  # "denied that it had decided to boycott"
         qi = bisect.bisect_right(qstarts, s) - 1
         quote = quotes[qi] if qi >= 0 and quotes[qi].nstart <= s < quotes[qi].nend else None
-        actors = _actors_for(t, people, starts, quote, ss, s, e, mask)
+        if s in subjects:
+            actors = [subjects[s].id]
+        else:
+            actors = _actors_for(t, people, starts, quote, ss, s, e, mask, kind_of)
         if not actors:
             continue
+        if leads_of is not None:
+            actors = _with_movements(t, actors, leads_of, quote, ss, se, s, e)
         sent_os, sent_oe = norm.span(ss, se)
         # leave the sentence's closing punctuation out of the span
         while sent_oe > sent_os and norm.original[sent_oe - 1] in ".!?؟;\n ":
@@ -194,7 +275,8 @@ def find_stances(norm: Norm, mentions: Sequence[Mention], quotes: Sequence[Quote
 
 
 def _actors_for(t: str, people: Sequence[Mention], starts: list[int], q: QuoteHit | None,
-                ss: int, cs: int, ce: int, mask: bytearray | None = None) -> list[str]:
+                ss: int, cs: int, ce: int, mask: bytearray | None = None,
+                kind_of: Callable[[str], str] = lambda a: "movement") -> list[str]:
     """Who holds the cue at folded [cs, ce) in the sentence starting at ``ss``.
 
     ``mask`` marks folded positions inside cues and relative clauses: a mention there is
@@ -214,7 +296,7 @@ def _actors_for(t: str, people: Sequence[Mention], starts: list[int], q: QuoteHi
 
     if q is None:
         lo_i, hi_i = bisect.bisect_left(starts, ss), bisect.bisect_left(starts, cs)
-        rep = _reporter(t, people[lo_i:hi_i], ss, cs, hid)
+        rep = _reporter(t, people[lo_i:hi_i], ss, cs, hid, kind_of)
         if rep:
             return [rep]
     i = bisect.bisect_left(starts, cs) - 1
@@ -255,7 +337,8 @@ _RELATIVE = re.compile(r",\s*(?:who|which|whose|where|an?)\s[^,.;\n]{0,200},")
 _COMPLEMENTIZER = re.compile(r"(?<![\w])(?:ان|بان|وان|that)(?![\w])")
 
 
-def _reporter(t: str, people: Sequence[Mention], ss: int, cs: int, hid: Callable[[Mention], bool]) -> str | None:
+def _reporter(t: str, people: Sequence[Mention], ss: int, cs: int, hid: Callable[[Mention], bool],
+              kind_of: Callable[[str], str] = lambda a: "movement") -> str | None:
     """In "X said that <clause with the cue>" where the clause names no actor before the
     cue, X holds the stance (أكد الكاظمي أن حكومته ماضية في إجراء الانتخابات)."""
     verbs = list(_VERB_RX.finditer(t, ss, cs))
@@ -268,9 +351,89 @@ def _reporter(t: str, people: Sequence[Mention], ss: int, cs: int, hid: Callable
         if v.group("ar") is not None:
             after = [m for m in people if v.end() <= m.nstart and m.nend <= comp.start() and not hid(m)]
             if after:
-                return after[0].id
+                return title_holder(t, after, kind_of)
         before = [m for m in people if ss <= m.nstart and m.nend <= v.start() and not hid(m)]
         if before:
             return before[-1].id
         return None
     return None
+
+
+_AR_LETTER = re.compile(r"[\u0621-\u064a]")
+# Arabic relative clauses and appositions between commas, and "led by X": asides
+_AR_ASIDE = re.compile(r"[،,]\s*(?:الذي|التي|الذين|برئاسه|بزعامه|بقياده)\s[^،,.\n]{0,120}[،,]"
+                       r"|(?<![\w])(?:برئاسه|بزعامه|بقياده)\s+(?:[^\s،,.]+\s+){1,2}[^\s،,.]+")
+_TITLE_WORDS: set[str] | None = None
+
+
+def _titles() -> set[str]:
+    global _TITLE_WORDS
+    if _TITLE_WORDS is None:
+        from tawazun.evidence.names import _lex
+
+        _TITLE_WORDS = set(_lex()["titles"])
+    return _TITLE_WORDS
+
+
+def _subject_after(t: str, people: Sequence[Mention], starts: list[int], pos: int) -> Mention | None:
+    """The actor right after folded ``pos`` (a head verb), past up to three title words
+    (``تعهد رئيس الحكومة نجيب ميقاتي``); None when something else comes first."""
+    titles = _titles()
+    p = pos
+    for _ in range(4):
+        while p < len(t) and t[p] == " ":
+            p += 1
+        j = bisect.bisect_left(starts, p - 2)
+        if j < len(people) and people[j].nstart <= p + 2 and people[j].nstart >= pos:
+            return people[j]
+        m = re.match(r"[\u0621-\u064a]+", t[p:p + 30])
+        if not m or m.group() not in titles:
+            return None
+        p += m.end()
+    return None
+
+
+_POSSESSIVE = re.compile(r"(?<![\w])(?:[وفبل]?(?:حركته|تياره|حزبه|كتلته|ائتلافه|جماعته|انصاره)|his\s+(?:movement|party|bloc|alliance|followers))(?![\w])")
+_FIRST_PLURAL = re.compile(r"^(?:[وف]?(?:ن|سن)[\u0621-\u064a]{2,}|we\b|we'll|our\b)")
+
+
+def _with_movements(t: str, actors: list[str], leads_of: Callable[[str], str | None], quote: QuoteHit | None,
+                    ss: int, se: int, cs: int, ce: int) -> list[str]:
+    """A person's stance is also his movement's when the text says so: the sentence speaks
+    of "his movement" (حركته، تياره), or he speaks for it in the first person plural
+    inside a quote (لن نشارك)."""
+    out = list(actors)
+    for aid in actors:
+        org = leads_of(aid)
+        if not org or org in out:
+            continue
+        if _POSSESSIVE.search(t, ss, cs) or (quote is not None and quote.speaker == aid
+                                             and _FIRST_PLURAL.match(t[cs:ce])):
+            out.append(org)
+    return out
+
+
+def _referent_cues(t: str, kept: list[tuple[int, int, Cue]], lex: Lexicon, bounds: list[int]
+                   ) -> list[tuple[int, int, Cue]]:
+    """Cues on a decision named earlier by its content: after "قرار يدعو إلى إنهاء وجود
+    القوات" (oppose), "رحب بالقرار" is oppose and "رفض القرار" support."""
+    ref = lex.referents
+    if not ref or not kept:
+        return []
+    found = None
+    for s, e, cue in kept:
+        if ref["carrier"].search(t[max(0, s - 60):s]):
+            found = (cue.issue, cue.direction, e)
+            break
+    if found is None:
+        return []
+    issue, direction, after = found
+    other = "oppose" if direction == "support" else "support"
+    taken = [(s, e) for s, e, c in kept if c.issue == issue]
+    out = []
+    for key, d in (("same", direction), ("flip", other)):
+        for m in ref[key].finditer(t, after):
+            if any(s < m.end() and m.start() < e for s, e in taken):
+                continue
+            out.append((m.start(), m.end(), Cue(issue, d, ref[key], "drop", True, True)))
+    return out
