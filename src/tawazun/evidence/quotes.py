@@ -219,7 +219,9 @@ def find_quotes(norm: Norm, mentions: Sequence[Mention], kind_of: Callable[[str]
         we = m_end.start() if m_end else next_open
         role = _role_attribution(t, mentions, starts, ws, o, c + 1, we, name_of or (lambda a: a))
         if role is not None:
-            speaker, outlet, attributed = None, None, True
+            # anonymous: no speaker; an outlet named with the verb still counts (لنيويورك تايمز)
+            _, outlet, _ = _attribute(t, mentions, kind_of, ws, o, c + 1, we, words, starts)
+            speaker, attributed = None, True
         else:
             speaker, outlet, attributed = _attribute(t, mentions, kind_of, ws, o, c + 1, we, words, starts)
             if attributed and speaker is None:
