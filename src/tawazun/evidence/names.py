@@ -28,6 +28,7 @@ from tawazun.evidence.normalize import Norm
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "names.yaml")
 _TOKEN = re.compile(r"[\u0621-\u064a]+")
+WINDOW = 100  # folded characters read after a trigger word (a title, a name, an org name)
 _AR_TRANSLIT = dict(zip("ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىي",
                         ["'", "a", "a", "u", "i", "i", "a", "b", "a", "t", "th", "j", "h", "kh", "d", "dh", "r",
                          "z", "s", "sh", "s", "d", "t", "z", "a", "gh", "f", "q", "k", "l", "m", "n", "h",
@@ -41,10 +42,28 @@ class NewActor(NamedTuple):
 
 
 @functools.lru_cache(maxsize=1)
-def _lex() -> dict[str, Any]:
-    from tawazun.evidence.gazetteer import _read_bytes, _yaml_load
+def load_data() -> dict[str, Any]:
+    """``data/names.yaml``, parsed; cached on disk as JSON like the stance lexicon (no
+    YAML import on the hot path)."""
+    import json
+    import zlib
 
-    d = _yaml_load(_read_bytes(DATA).decode("utf-8"))
+    from tawazun.evidence.gazetteer import _cache_dir, _read_bytes, _write_cache, _yaml_load
+
+    raw = _read_bytes(DATA)
+    cache = os.path.join(_cache_dir(), f"names-{zlib.crc32(raw):08x}.json")
+    try:
+        with open(cache, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        data = _yaml_load(raw.decode("utf-8"))
+        _write_cache(cache, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        return data
+
+
+@functools.lru_cache(maxsize=1)
+def _lex() -> dict[str, Any]:
+    d = load_data()
     conn = set(d["connectors_ar"])
     en_titles = sorted(d["titles_en"], key=len, reverse=True)
     name_word = r"(?:[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|al-[A-Z][a-z'’]+|bin|Abu|Abdul|Abdel)"
@@ -54,6 +73,7 @@ def _lex() -> dict[str, Any]:
         "titles": set(d["titles_ar"]) | set(d["title_modifiers_ar"]),
         "title_starts": set(d["title_starts_ar"]),
         "given": set(d["given_names_ar"]) - conn,
+        "trig_ac": _automaton(set(d["org_heads_ar"]) | set(d["title_starts_ar"]) | (set(d["given_names_ar"]) - conn)),
         "conn": conn,
         "stop": set(d["stop_ar"]),
         "generic": set(d["generic_ar"]),
@@ -61,8 +81,48 @@ def _lex() -> dict[str, Any]:
         "en_person": re.compile(
             r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in en_titles) + r")\s+"
             r"(" + name_word + r"(?:\s+" + name_word + r"){1,3})(?![\w-])"),
-        "en_org": re.compile(r"(?<![\w-])((?:[A-Z][a-z'’]+\s+){1,4}(?:" + en_heads + r"))(?![\w-])"),
+        "en_head": re.compile(r"(?<![\w-])(?:" + en_heads + r")(?![\w-])"),
+        "en_before": re.compile(r"(?:[A-Z][a-z'’]+\s+){1,4}$"),
     }
+
+
+def _automaton(words: set[str]) -> Any:
+    import ahocorasick
+
+    a = ahocorasick.Automaton()
+    for w in words:
+        a.add_word(w, len(w))
+    a.make_automaton()
+    return a
+
+
+_PREFIX_OK = re.compile(r"^(?:[وف]?(?:[بك]?ال|لل|[بلك])?)$")
+
+
+def _is_ar(ch: str) -> bool:
+    return "\u0621" <= ch <= "\u064a"
+
+
+def _trigger_starts(t: str, auto: Any) -> list[int]:
+    """Word starts of tokens that are a trigger word with optional proclitics (one
+    Aho-Corasick pass: much faster than a regex alternation of 150 words)."""
+    out = []
+    last = -1
+    for end, ln in auto.iter(t):
+        e = end + 1
+        if e < len(t) and _is_ar(t[e]):
+            continue
+        s = e - ln
+        ws = s
+        while ws > 0 and _is_ar(t[ws - 1]) and s - ws < 4:
+            ws -= 1
+        if ws > 0 and _is_ar(t[ws - 1]):
+            continue
+        if (ws == s or _PREFIX_OK.match(t[ws:s])) and ws != last:
+            out.append(ws)
+            last = ws
+    out.sort()
+    return out
 
 
 def slug(name: str) -> str:
@@ -78,6 +138,7 @@ def slug(name: str) -> str:
     return "new-" + (s or "x")
 
 
+@functools.lru_cache(maxsize=65536)
 def _strip_prefix(tok: str) -> tuple[str, str]:
     """(proclitics incl. a definite article, rest): ``لتيار`` -> (ل, تيار), ``والتيار`` -> (وال, تيار)."""
     m = re.match(r"^(?:[وف])?(?:[بك]?ال|لل|[بلك])?", tok)
@@ -95,22 +156,30 @@ def find_new_actors(norm: Norm, known: Sequence[Mention]) -> tuple[list[Mention]
     covered = bytearray(len(t) + 1)
     for m in known:
         covered[m.nstart:m.nend] = b"\x01" * (m.nend - m.nstart)
-    toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(t)]
-    n = len(toks)
+    toks: list[tuple[int, int, str]] = []
+    n = 0
 
     def gap_ok(i: int) -> bool:  # only spaces between token i and i+1
+        if i < 0:
+            return n > 0
         return i + 1 < n and not t[toks[i][1]:toks[i + 1][0]].strip()
 
     def free(i: int) -> bool:
         return not covered[toks[i][0]]
 
     found: list[tuple[int, int, str, str]] = []  # folded start, end, kind, name
-    i = 0
-    while i < n:
-        s0, e0, w = toks[i]
-        if not free(i):
-            i += 1
+    resume = 0
+    # only where a head, a title or a given name stands; the name is read in a short
+    # window of tokens after it (no tokenisation of the whole text)
+    for hs in _trigger_starts(t, lx["trig_ac"]):
+        if hs < resume or covered[hs]:
             continue
+        toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(t, hs, min(len(t), hs + WINDOW))]
+        n = len(toks)
+        if not n:
+            continue
+        i = 0
+        s0, e0, w = toks[0]
         pre, stem = _strip_prefix(w)
         # ---- organisation head
         definite = pre.endswith(("ال", "لل"))
@@ -134,7 +203,7 @@ def find_new_actors(norm: Norm, known: Sequence[Mention]) -> tuple[list[Mention]
                 end = toks[words[-1]][1]
                 name = ("ال" if definite else "") + stem + " " + " ".join(toks[j][2] for j in words)
                 found.append((start, end, lx["org"][stem], name))
-                i = words[-1] + 1
+                resume = toks[words[-1]][1]
                 continue
         # ---- title phrase, then a name
         j = i
@@ -146,7 +215,7 @@ def find_new_actors(norm: Norm, known: Sequence[Mention]) -> tuple[list[Mention]
             if name_idx:
                 found.append((toks[name_idx[0]][0], toks[name_idx[-1]][1], "person",
                               " ".join(toks[x][2] for x in name_idx)))
-                i = name_idx[-1] + 1
+                resume = toks[name_idx[-1]][1]
                 continue
         # ---- given name + surname
         g = stem if pre in ("و", "ف") else w
@@ -156,9 +225,8 @@ def find_new_actors(norm: Norm, known: Sequence[Mention]) -> tuple[list[Mention]
                 s = toks[name_idx[0]][0] + (len(w) - len(g))
                 found.append((s, toks[name_idx[-1]][1], "person",
                               " ".join([g] + [toks[x][2] for x in name_idx[1:]])))
-                i = name_idx[-1] + 1
+                resume = toks[name_idx[-1]][1]
                 continue
-        i += 1
     found += _english(norm, covered)
     return _with_references(norm, found, covered)
 
@@ -215,13 +283,18 @@ def _english(norm: Norm, covered: bytearray) -> list[tuple[int, int, str, str]]:
     orig = norm.original
     if not re.search(r"[A-Z]", orig):
         return out
-    for rx, kind in ((lx["en_person"], "person"), (lx["en_org"], None)):
-        for m in rx.finditer(orig):
-            ns, ne = norm.to_norm(m.start(1)), norm.to_norm(m.end(1))
+    spans = [(m.start(1), m.end(1), m.group(1), "person") for m in lx["en_person"].finditer(orig)]
+    for h in lx["en_head"].finditer(orig):  # "<Capitalised words> Party": the head first
+        b = lx["en_before"].search(orig, max(0, h.start() - 60), h.start())
+        if b:
+            spans.append((b.start(), h.end(), orig[b.start():h.end()], None))
+    for os_, oe, text, kind in spans:
+        if True:
+            ns, ne = norm.to_norm(os_), norm.to_norm(oe)
             if ne <= ns or covered.find(1, ns, ne) >= 0:
                 continue
             name = norm.text[ns:ne]
-            k = kind or lx["org_en"].get(m.group(1).split()[-1], "movement")
+            k = kind or lx["org_en"].get(text.split()[-1], "movement")
             if kind is None and name.split()[0] in ("the", "a", "an", "and", "in", "of"):
                 continue
             out.append((ns, ne, k, name))
@@ -263,13 +336,27 @@ def _with_references(norm: Norm, found: list[tuple[int, int, str, str]], covered
         spans.append((s, e, aid))
         taken[s:e] = b"\x01" * (e - s)
     if key_id:
-        alts = "|".join(re.escape(k) for k in sorted(key_id, key=len, reverse=True))
-        rx = re.compile(r"(?<![\w])(?:[وف]?[بلك]?)(" + alts + r")(?![\w])")
-        for m in rx.finditer(t):
-            s, e = m.start(1), m.end(1)
+        import ahocorasick
+
+        auto = ahocorasick.Automaton()
+        for k in key_id:
+            auto.add_word(k, k)
+        auto.make_automaton()
+        hits = []
+        for end, k in auto.iter(t):
+            s, e = end + 1 - len(k), end + 1
+            if e < len(t) and t[e].isalnum():
+                continue
+            ws = s
+            while ws > 0 and t[ws - 1].isalnum() and s - ws < 3:
+                ws -= 1
+            if (ws > 0 and t[ws - 1].isalnum()) or not re.fullmatch(r"[وف]?[بلك]?", t[ws:s]):
+                continue
+            hits.append((s, -(e - s), e, k))
+        for s, _, e, k in sorted(hits):  # leftmost-longest
             if covered.find(1, s, e) >= 0 or taken.find(1, s, e) >= 0:
                 continue
-            spans.append((s, e, key_id[m.group(1)]))
+            spans.append((s, e, key_id[k]))
             taken[s:e] = b"\x01" * (e - s)
     out = []
     for s, e, aid in sorted(spans):

@@ -69,11 +69,9 @@ _WORD = re.compile(r"[\u0621-\u064a]+")
 
 @functools.lru_cache(maxsize=1)
 def _roles() -> dict:
-    from tawazun.evidence.names import _lex  # noqa: F401 - same data file
-    from tawazun.evidence.gazetteer import _read_bytes, _yaml_load
-    from tawazun.evidence.names import DATA
+    from tawazun.evidence.names import load_data
 
-    r = _yaml_load(_read_bytes(DATA).decode("utf-8"))["roles"]
+    r = load_data()["roles"]
     return {"nouns": r["nouns"], "quant": set(r["quantifiers"]), "adj": r["adjectives"],
             "bodies": {k: v for k, v in r["bodies"].items()}}
 

@@ -43,31 +43,131 @@ _COORD = re.compile(
 class Cue(NamedTuple):
     issue: str
     direction: str
-    rx: re.Pattern
+    rx: Any  # re.Pattern or LazyRx
     neg: str = "flip"  # what a negator before the cue does: flip the direction, or drop the cue
     composed: bool = False  # from the composition layer (verb class + object frames)
     vs: bool = False  # its head is a verb: an actor right after the head is the subject
+    head: str = ""  # regex of the first item (composed cues)
 
 
 _GAP = r"(?:[^\s.!?؟;؛:]+\s+){{0,{n}}}?"
 
 
-def _frame_rx(seq: list[str], gap: int, classes: dict[str, str], objects: dict[str, str], p: str) -> str:
-    """One regex for a frame: items (alternations of class/object names) joined by gaps;
-    the first item is the named group ``head``."""
-    parts = []
-    for k, item in enumerate(seq):
-        alts = "|".join(f"(?:{classes[x]})" if x in classes else f"(?:{objects[x]})" for x in item.split("|"))
-        body = f"{p}(?:{alts})"
-        parts.append(f"(?P<head>{body})" if k == 0 else body)
-    return (r"\s+" + _GAP.format(n=gap)).join(parts)
+class LazyRx:
+    """A regex compiled on first use: the composed frames are large and most texts need
+    only a few of them, so compiling them all at start-up would cost more than running."""
+
+    __slots__ = ("pattern", "_rx")
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        self._rx: re.Pattern | None = None
+
+    def _get(self) -> re.Pattern:
+        if self._rx is None:
+            self._rx = re.compile(self.pattern)
+        return self._rx
+
+    def match(self, *a: Any) -> Any:
+        return self._get().match(*a)
+
+    def search(self, *a: Any) -> Any:
+        return self._get().search(*a)
+
+    def finditer(self, *a: Any) -> Any:
+        return self._get().finditer(*a)
+
+
+_ITEMS: dict[str, re.Pattern] = {}
+_SPACES = re.compile(r"\s+")
+_GAP_WORD = re.compile(r"[^\s.!?؟;؛:]+")
+
+
+def _item(pat: str) -> re.Pattern:
+    rx = _ITEMS.get(pat)
+    if rx is None:
+        rx = _ITEMS[pat] = re.compile(pat)
+    return rx
+
+
+class FrameMatch(NamedTuple):
+    s: int
+    e: int
+    he: int  # end of the head item
+
+    def start(self) -> int:
+        return self.s
+
+    def end(self, group: str | None = None) -> int:
+        return self.he if group == "head" else self.e
+
+
+class Frame:
+    """A composed cue: items (regexes of classes/objects, each a whole word or phrase)
+    with up to ``gap`` words of the same clause between two of them.  Matched item by
+    item (shortest gap first, backtracking to longer ones), so each class or object is
+    compiled once however many frames use it: one big regex per frame made start-up
+    compile times larger than the extraction itself."""
+
+    __slots__ = ("items", "gap", "pattern")
+
+    def __init__(self, items: list[list[str]], gap: int):
+        # each item: its alternatives (one class or object each), whole words
+        self.items = [[rf"(?:{x})(?![\w])" for x in alts] for alts in items]
+        self.gap = gap
+        self.pattern = " ".join(x for alts in items for x in alts)  # for the literal pre-filter
+
+    def head(self, t: str, pos: int, hi: int) -> int | None:
+        """End of the head item at ``pos`` (a word start), or None."""
+        if pos > 0 and (t[pos - 1].isalnum() or t[pos - 1] == "_"):
+            return None
+        for alt in self.items[0]:
+            m = _item(alt).match(t, pos, hi)
+            if m is not None:
+                return m.end()
+        return None
+
+    def match(self, t: str, pos: int, hi: int | None = None) -> FrameMatch | None:
+        hi = len(t) if hi is None else hi
+        if pos > 0 and (t[pos - 1].isalnum() or t[pos - 1] == "_"):
+            return None
+        for alt in self.items[0]:
+            m0 = _item(alt).match(t, pos, hi)
+            if m0 is None:
+                continue
+            end = self._rest(t, 1, m0.end(), hi)
+            if end is not None:
+                return FrameMatch(pos, end, m0.end())
+        return None
+
+    def _rest(self, t: str, k: int, cur: int, hi: int) -> int | None:
+        if k == len(self.items):
+            return cur
+        rxs = [_item(a) for a in self.items[k]]
+        p = cur
+        for _ in range(self.gap + 1):
+            sp = _SPACES.match(t, p, hi)
+            if sp is None:
+                return None
+            q = sp.end()
+            for rx in rxs:
+                m = rx.match(t, q, hi)
+                if m is not None:
+                    r = self._rest(t, k + 1, m.end(), hi)
+                    if r is not None:
+                        return r
+            w = _GAP_WORD.match(t, q, hi)
+            if w is None:
+                return None
+            p = w.end()
+        return None
 
 
 class Lexicon:
     """Issues, their cue regexes and gates, and the negators."""
 
     def __init__(self, issues: list[dict[str, Any]], cues: list[Cue], negators: set[str],
-                 gates: dict[str, re.Pattern] | None = None, denial: re.Pattern | None = None,
+                 gates: dict[str, re.Pattern] | None = None, denial: Any = None,
                  referents: dict[str, Any] | None = None):
         self.issues = issues
         self.cues = cues
@@ -75,6 +175,32 @@ class Lexicon:
         self.gates = gates
         self.denial = denial
         self.referents = referents
+        # composed cues are tried only where their head class occurs (one scan per
+        # (issue, head) instead of one per frame: the frames' gaps make full scans slow)
+        self.heads: list[tuple[str, Frame, list[Cue]]] = []
+        groups: dict[tuple[str, str], list[Cue]] = {}
+        for c in cues:
+            if c.composed and c.head:
+                groups.setdefault((c.issue, c.head), []).append(c)
+        for (iid, head), cs in groups.items():
+            self.heads.append((iid, cs[0].rx, cs))
+        # the literal words of the heads, for one Aho-Corasick pass that finds where a
+        # head may start (Python's re scans a big alternation slowly at every position)
+        self.head_ac = None
+        if self.heads:
+            import ahocorasick
+
+            lits: dict[str, set[int]] = {}
+            for k, (_, frame, _) in enumerate(self.heads):
+                pat = re.sub(r"\\[sSwWdb]|\{[^}]*\}|\[[^\]]*\]", " ", " ".join(frame.items[0]))
+                for lit in re.findall(r"[\u0621-\u064a]{2,}|[a-z']{3,}", pat):
+                    if lit not in ("ال", "لل"):
+                        lits.setdefault(lit, set()).add(k)
+            ac = ahocorasick.Automaton()
+            for lit, ks in lits.items():
+                ac.add_word(lit, (len(lit), tuple(sorted(ks))))
+            ac.make_automaton()
+            self.head_ac = ac
 
     @classmethod
     @functools.lru_cache(maxsize=1)
@@ -125,23 +251,22 @@ class Lexicon:
             for iid, frames in (comp.get("frames") or {}).items():
                 for f in frames:
                     seq = [str(x) for x in f["seq"]]
-                    rx = _frame_rx(seq, int(f.get("gap", 3)), classes, objects, p)
+                    items = [[f"{p}(?:{classes[x] if x in classes else objects[x]})" for x in item.split("|")]
+                             for item in seq]
                     first = seq[0].split("|")
                     mode = "drop" if any(x in drop for x in first) else "flip"
-                    cues.append(Cue(str(iid), str(f["dir"]), re.compile(rf"(?<![\w])(?:{rx})(?![\w])"), mode, True,
-                                    all(x in verbs for x in first)))
+                    cues.append(Cue(str(iid), str(f["dir"]), Frame(items, int(f.get("gap", 3))), mode, True,
+                                    all(x in verbs for x in first), seq[0]))
             if comp.get("denial"):
-                denial = re.compile(rf"(?<![\w])(?:{comp['denial']})(?![\w])")
+                denial = LazyRx(rf"(?<![\w])(?:{comp['denial']})(?![\w])")
             ref = comp.get("referents")
             if ref:
                 noun = str(ref["noun"])
-                gap = _GAP.format(n=4)
+                def ref_rx(names: list[str]) -> Frame:
+                    return Frame([[f"{p}(?:{classes[x]})" for x in names], [f"{p}(?:{noun})"]], 4)
 
-                def ref_rx(names: list[str]) -> re.Pattern:
-                    alts = "|".join(f"(?:{classes[x]})" for x in names)
-                    return re.compile(rf"(?<![\w])(?P<head>{p}(?:{alts}))\s+{gap}{p}(?:{noun})(?![\w])")
-
-                referents = {"carrier": re.compile(rf"(?<![\w]){p}(?:{noun})\s+(?:\S+\s+){{0,3}}$"),
+                referents = {"carrier": LazyRx(rf"(?<![\w]){p}(?:{noun})\s+(?:\S+\s+){{0,3}}$"),
+                             "noun": LazyRx(rf"(?<![\w]){p}(?:{noun})(?![\w])"),
                              "same": ref_rx([str(x) for x in ref.get("same") or []]),
                              "flip": ref_rx([str(x) for x in ref.get("flip") or []])}
         return cls(issues, cues, neg, gates, denial, referents)
@@ -191,7 +316,7 @@ def find_stances(norm: Norm, mentions: Sequence[Mention], quotes: Sequence[Quote
     found: list[tuple[int, int, Cue]] = []
     # sentences each issue's gate opens (all sentences for an issue without a gate)
     spans: dict[str, list[tuple[int, int]]] = {}
-    for issue in {c.issue for c in lex.cues}:
+    for issue in {c.issue for c in lex.cues if not c.composed}:
         gate = (lex.gates or {}).get(issue)
         if gate is None:
             spans[issue] = [(0, len(t))]
@@ -199,9 +324,35 @@ def find_stances(norm: Norm, mentions: Sequence[Mention], quotes: Sequence[Quote
         ks = sorted({bisect.bisect_right(bounds, g.start()) - 1 for g in gate.finditer(t)})
         spans[issue] = [(bounds[k], bounds[min(k + 1, len(bounds) - 1)]) for k in ks]
     for cue in lex.cues:
+        if cue.composed and cue.head:
+            continue
         for lo, hi in spans[cue.issue]:
             for m in cue.rx.finditer(t, lo, hi):
                 found.append((m.start(), m.end(), cue))
+    if lex.head_ac is not None:
+        # composed cues need no gate: the literal pass already finds where they may start
+        tried: set[tuple[int, int]] = set()
+        for end, (ln, ks) in lex.head_ac.iter(t):
+            ws = end + 1 - ln
+            back = 0
+            while ws > 0 and t[ws - 1].isalpha() and back < 6:
+                ws -= 1
+                back += 1
+            if ws > 0 and t[ws - 1].isalpha():
+                continue
+            k_sent = bisect.bisect_right(bounds, ws) - 1
+            hi = bounds[min(k_sent + 1, len(bounds) - 1)]
+            for k in ks:
+                iid, head_rx, group = lex.heads[k]
+                if (ws, k) in tried:
+                    continue
+                tried.add((ws, k))
+                if head_rx.head(t, ws, hi) is None:
+                    continue
+                for cue in group:
+                    m = cue.rx.match(t, ws, hi)
+                    if m is not None:
+                        found.append((m.start(), m.end(), cue))
     # leftmost-longest per issue
     found.sort(key=lambda f: (f[2].issue, f[0], -(f[1] - f[0])))
     kept: list[tuple[int, int, Cue]] = []
@@ -221,7 +372,7 @@ def find_stances(norm: Norm, mentions: Sequence[Mention], quotes: Sequence[Quote
     for s, e, cue in kept:
         if cue.vs:
             hm = cue.rx.match(t, s)
-            if hm is not None and hm.group("head") and _AR_LETTER.search(hm.group("head")):
+            if hm is not None and _AR_LETTER.search(t, hm.start(), hm.end("head")):
                 sm = _subject_after(t, people, starts, hm.end("head"))
                 if sm is not None:
                     subjects[s] = sm
@@ -431,9 +582,17 @@ def _referent_cues(t: str, kept: list[tuple[int, int, Cue]], lex: Lexicon, bound
     other = "oppose" if direction == "support" else "support"
     taken = [(s, e) for s, e, c in kept if c.issue == issue]
     out = []
-    for key, d in (("same", direction), ("flip", other)):
-        for m in ref[key].finditer(t, after):
-            if any(s < m.end() and m.start() < e for s, e in taken):
-                continue
-            out.append((m.start(), m.end(), Cue(issue, d, ref[key], "drop", True, True)))
+    for nm in ref["noun"].finditer(t, after):
+        # the verb stands at most a few words before the decision noun
+        for w in _GAP_WORD.finditer(t, max(after, nm.start() - 80), nm.start()):
+            hit = None
+            for key, d in (("same", direction), ("flip", other)):
+                m = ref[key].match(t, w.start())
+                if m is not None and m.end() == nm.end():
+                    hit = (m.start(), m.end(), Cue(issue, d, ref[key], "drop", True, True))
+                    break
+            if hit and not any(s < hit[1] and hit[0] < e for s, e in taken):
+                out.append(hit)
+                taken.append((hit[0], hit[1]))
+                break
     return out
