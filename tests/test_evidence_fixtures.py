@@ -45,6 +45,32 @@ def test_later_fixture_sets(folder, kind):
     assert res["prf"][kind][2] >= floor
 
 
+# heldout3 (issue #16): actors F1 >= 0.9, quotes attributed >= 0.8, stances recall >= 0.7,
+# numbers and dates >= 0.95.  Met after changes prompted by this set, so these are no
+# longer unseen-text figures (first-run scores are in docs/evidence.md).
+HELDOUT3 = {"actors": (2, 0.9), "quotes": (2, 0.8), "stances": (1, 0.7), "numbers": (2, 0.95),
+            "dates": (2, 0.95), "quote-role": (1, 0.8), "role-org": (1, 0.8)}
+
+
+@pytest.fixture(scope="module")
+def heldout3():
+    return score_dir(FIXTURES / "heldout3")
+
+
+@pytest.mark.parametrize("kind", sorted(HELDOUT3))
+def test_heldout3_targets(heldout3, kind):
+    which, floor = HELDOUT3[kind]  # index into (P, R, F1)
+    assert heldout3["prf"][kind][which] >= floor, (kind, heldout3["prf"][kind])
+
+
+def test_heldout3_anonymous_quotes_have_no_speaker():
+    for name in ("ar_09", "ar_10", "ar_11", "ar_12"):
+        text = (FIXTURES / "heldout3" / f"{name}.txt").read_text(encoding="utf-8")
+        gold = json.loads((FIXTURES / "heldout3" / f"{name}.gold.json").read_text(encoding="utf-8"))
+        x = extract(text, as_of=gold["as_of"])
+        assert all(q["speaker"] is None and q["speaker_role"] for q in x["quotes"]), name
+
+
 # ---------------------------------------------------------------- the seed article
 def _seed():
     files = sorted(SEED_DIR.glob("000_*.txt")) if SEED_DIR.is_dir() else []
