@@ -10,6 +10,10 @@ same paragraph.  Its speaker comes from a speech verb or attribution phrase
 * otherwise after the quote, in the same sentence (``"…," Biden said`` /
   ``… كما تنقل ذلك صحيفة نيويورك تايمز``).
 
+An anonymous speaker next to the verb (``وقال مسؤول أمني رفيع``, ``مصدراً مقرباً من التيار
+الصدري أوضح``) makes the quote anonymous: ``speaker`` None, ``speaker_role`` the role in
+English and ``role_org`` the organisation named inside the role phrase (:func:`role_at`).
+
 Media actors (kind ``media``) are outlets, not speakers: ``told the BBC`` / ``لقناة BBC``
 makes the BBC the outlet.  A media actor is the speaker only when no one else is named
 (the paper speaking for itself).  A quote with no speech verb or attribution is a scare

@@ -11,6 +11,12 @@ text with a direction.  For every cue found:
   failing that, an actor named right after the cue's first word (Arabic verb-subject
   order: ``تؤيد واشنطن إجراء الانتخابات``).
 
+Composition layer (``compose:`` in the lexicon): cues built from verb classes and issue
+objects with short gaps (:class:`Frame`), a negation mode per class (flip or drop),
+denial verbs that drop a cue, verb-subject holders right after the head, decisions as
+referents ("رحب بالقرار"), and a person's stance reported for his movement only when the
+text says so.  See docs/evidence.md.
+
 ``start``/``end`` of a stance are the sentence's span in the original text; ``surface`` is
 the cue phrase (with its negator when there is one).
 """
