@@ -165,7 +165,7 @@ def test_a_web_run_and_a_cli_run_give_the_same_result_document(client: TestClien
     engines = ["compromise", "median", "bdm"]
     r = client.post("/api/runs", json={"arena": ARENA, "engines": engines, "draws": 40, "seed": 11})
     assert r.status_code == 202, r.text
-    web = wait_for_run(client, r.json()["id"])
+    web = wait_for_run(client, r.json()["id"], limit_s=600)
     assert web["status"] == "done", web
     res = CliRunner().invoke(app, ["forecast", str(arena_file(tmp_path)), "-e", ",".join(engines),
                                    "--draws", "40", "--seed", "11", "--json", "-", "--no-report",
