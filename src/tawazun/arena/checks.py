@@ -145,6 +145,10 @@ def check_arena(arena: Arena, known: dict[str, set[str]] | None = None) -> list[
 
     if arena.scenarios is not None:
         # the section's own structure and cross-references are checked by its model
+        for k, desc in enumerate(arena.scenarios.descriptors):
+            for e_idx, ev in enumerate(desc.evidence):
+                if ev.source not in source_ids:
+                    add((("scenarios", "descriptors", k, "evidence", e_idx, "source"), f"unknown source {ev.source!r}"))
         for k, jd in enumerate(arena.scenarios.judgments):
             for e_idx, ev in enumerate(jd.evidence):
                 if ev.source not in source_ids:

@@ -209,6 +209,7 @@ class Descriptor(_Strict):
     # When the descriptor's state is read: a date, or a period {start, end}.
     horizon: dt.date | Period | None = None
     note: str = ""
+    evidence: list[Evidence] = []
 
 
 class JudgmentRange(_Strict):
