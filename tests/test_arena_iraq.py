@@ -242,9 +242,15 @@ def test_every_variant_has_an_incoming_judgment_and_is_reachable_or_listed():
 
 
 def test_futures_table_in_the_doc_matches_the_matrix():
-    doc = DOC.read_text(encoding="utf-8")
-    m = re.search(r"finds \*\*(\d+) consistent scenarios\*\*", doc.split("## Changelog", 1)[0])
-    assert m and int(m.group(1)) == len(_consistent_labels())
+    from tawazun.scenarios.analysis import analyse
+
+    doc = DOC.read_text(encoding="utf-8").split("## Changelog", 1)[0]
+    payload = analyse(load_arena().scenarios, tolerance=0)
+    m = re.search(r"finds \*\*(\d+) consistent scenarios\*\*", doc)
+    assert m and int(m.group(1)) == len(payload["scenarios"]) == len(_consistent_labels())
+    table = doc.split("### What the matrix yields", 1)[1].split("####", 1)[0]
+    rows = re.findall(r"^\| (\d+) \|.*\| (\d+) \| (\d+) \| [\d,]+ \| [^|]+ \|$", table, flags=re.M)
+    assert [(int(t), int(c)) for _, t, c in rows] == [(s["tis"], s["consistency"]) for s in payload["scenarios"]]
 
 
 def _seed_paragraphs() -> dict[int, str]:
