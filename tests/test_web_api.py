@@ -303,6 +303,8 @@ def test_arena_page_shows_actors_rtl_scales_and_evidence_links(client: TestClien
     # context actors are marked; declared (public) positions have their own column
     assert re.search(r'<td>person<br><span class="small context"[^>]*>context</span></td>', page)
     assert "<th>declared</th>" in page
+    bargainers, context = page.split("<h3>Context actors</h3>")
+    assert 'id="actor-isis"' in context and 'id="actor-isis"' not in bargainers and 'id="actor-iran"' in bargainers
     assert re.search(r'href="/arenas/iraq-2021/sources/seed\?loc=%C2%B62&amp;note=[^"]*#p2"', page)
     assert 'name="csrf_token"' in page
 
