@@ -39,7 +39,8 @@ def test_shipped_arena_validates_and_has_the_required_content():
     assert len(arena.actors) >= 14
     assert all(a.names.ar for a in arena.actors), "every actor needs an Arabic name"
     ids = {i.id for i in arena.issues}
-    assert {"us-presence", "elections", "vienna-missiles"} <= ids
+    assert {"us-presence", "election-date", "participation", "acceptance", "government",
+            "armed-factions", "vienna-missiles", "vienna-outcome"} <= ids
     seed_cited = re.compile(r"^¶(1[0-4]|[1-9])$")
     for st in arena.stances:
         for ev in st.evidence:
@@ -154,9 +155,9 @@ def test_json_schema_round_trip(tmp_path: Path):
 
 def test_compile_space_and_single_issue():
     arena = load_arena()
-    assert ("iraq-deal", ["us-presence", "elections"]) in units(arena)
+    assert ("iraq-deal", ["us-presence", "election-date"]) in units(arena)
     joint = ranged_problem(arena, "iraq-deal")
-    assert joint.dims == ("us-presence", "elections") and joint.position.shape[2] == 2
+    assert joint.dims == ("us-presence", "election-date") and joint.position.shape[2] == 2
     single = ranged_problem(arena, "us-presence", joint=False)
     assert single.dims == ("us-presence",)
     # ranges compile in order and saliences are on [0, 1]

@@ -58,7 +58,7 @@ def test_forecast_shipped_arena_json_stdout(tmp_path: Path):
     assert doc["draws"] == 200 and doc["dist"] == "triangular"
     assert doc["arena"] == "iraq-2021" and doc["seed"] == 0 and doc["version"]
     pairs = {(r["issue"], r["engine"]) for r in doc["results"]}
-    for issue in ("us-presence", "elections", "vienna-missiles"):
+    for issue in ("us-presence", "election-date", "participation", "vienna-missiles"):
         for engine in ("compromise", "median", "bdm"):
             assert (issue, engine) in pairs, (issue, engine)
     for r in doc["results"]:
@@ -156,6 +156,13 @@ def test_shipped_report_shows_the_futures_tableau(tmp_path: Path):
     scen = json.loads(run("scenarios", "--json", "-").stdout)
     assert f"{len(scen['scenarios'])} consistent scenario(s)" in section
     assert section.count("<tr><td>") == len(scen["scenarios"]) >= 2
+    # context actors are listed apart; declared (public) positions are shown beside the positions
+    actors = html[html.index("<h2>Actors</h2>"):]
+    actors = actors[: actors.index("</section>")]
+    assert "<h3>Context actors</h3>" in actors and "<code>isis</code>" in actors.split("<h3>Context actors</h3>")[1]
+    assert "<code>isis</code>" not in actors.split("<h3>Context actors</h3>")[0]
+    assert "<th title='the public position, where it differs from the one acted on'>declared</th>" in html
+    assert "(context: not in the forecasts)" in html
 
 
 def test_report_says_when_the_futures_search_was_cut_short(tmp_path: Path, monkeypatch):

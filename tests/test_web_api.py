@@ -25,6 +25,9 @@ from tawazun.web.security import CSRF_COOKIE  # noqa: E402
 from tawazun.web.workspace import BadName, Workspace, cited_paragraphs  # noqa: E402
 
 ARENA = "iraq-2021"
+# index of Iran, the shipped arena's first actor of kind "state" (the error tests edit it)
+IRAN = next(i for i, a in enumerate(load_arena(ARENA).actors) if a.id == "iran")
+assert next(a for a in load_arena(ARENA).actors if a.kind == "state").id == "iran"
 
 
 @pytest.fixture
@@ -290,13 +293,18 @@ def test_actor_edit_round_trip_keeps_arabic(client: TestClient, tmp_path: Path) 
     assert "إيران" in arena_file(tmp_path).read_text(encoding="utf-8")  # allow_unicode, not \u escapes
     bad = dict(data, kind="cabal")
     r = client.post(f"/arenas/{ARENA}/actors/iran", data=bad)
-    assert r.status_code == 422 and "actors[5].kind" in r.text
+    assert r.status_code == 422 and f"actors[{IRAN}].kind" in r.text
 
 
 def test_arena_page_shows_actors_rtl_scales_and_evidence_links(client: TestClient) -> None:
     page = client.get(f"/arenas/{ARENA}").text
-    assert '<td class="ar" dir="rtl" lang="ar">الولايات المتحدة (إدارة بايدن)</td>' in page
+    assert '<td class="ar" dir="rtl" lang="ar">الولايات المتحدة (إدارة بايدن والبنتاغون)</td>' in page
     assert "full withdrawal" in page  # a labelled scale point
+    # context actors are marked; declared (public) positions have their own column
+    assert re.search(r'<td>person<br><span class="small context"[^>]*>context</span></td>', page)
+    assert "<th>declared</th>" in page
+    bargainers, context = page.split("<h3>Context actors</h3>")
+    assert 'id="actor-isis"' in context and 'id="actor-isis"' not in bargainers and 'id="actor-iran"' in bargainers
     assert re.search(r'href="/arenas/iraq-2021/sources/seed\?loc=%C2%B62&amp;note=[^"]*#p2"', page)
     assert 'name="csrf_token"' in page
 
@@ -398,15 +406,15 @@ def test_a_hand_broken_arena_file_is_reported_not_fatal(client: TestClient, tmp_
     (tmp_path / "arenas" / "garbled.yaml").write_text("arena: [unclosed\n", encoding="utf-8")
     listing = {a["name"]: a for a in client.get("/api/arenas").json()}
     assert listing["iraq-2021"]["valid"] and not listing["broken"]["valid"]
-    assert any("actors[5].kind" in e for e in listing["broken"]["errors"])
+    assert any(f"actors[{IRAN}].kind" in e for e in listing["broken"]["errors"])
     assert listing["garbled"]["errors"][0].startswith("arenas/garbled.yaml:")
     page = client.get("/arenas/broken")
-    assert page.status_code == 200 and "This arena file does not load" in page.text and "actors[5].kind" in page.text
-    assert client.get("/api/arenas/broken").json()["actors"][5]["kind"] == "empire"  # fixable through PUT
+    assert page.status_code == 200 and "This arena file does not load" in page.text and f"actors[{IRAN}].kind" in page.text
+    assert client.get("/api/arenas/broken").json()["actors"][IRAN]["kind"] == "empire"  # fixable through PUT
     assert client.get("/api/arenas/garbled").status_code == 422
     token = csrf(client)
     r = client.post("/arenas/broken/runs", data={"csrf_token": token, "engines": "compromise", "draws": "0"})
-    assert r.status_code == 422 and "actors[5].kind" in r.text
+    assert r.status_code == 422 and f"actors[{IRAN}].kind" in r.text
     assert client.get("/").status_code == 200
 
 

@@ -383,11 +383,10 @@ def add_scenarios(run: ForecastRun) -> None:
     """The consistent futures of the arena's cross-impact matrix (exact search, capped at
     ``config.scenario_seconds``: a larger matrix gets a partial list, marked incomplete)."""
     from tawazun.scenarios.analysis import analyse
-    from tawazun.scenarios.io import section_from_dict
 
-    if not run.arena.scenarios:
+    section = run.arena.scenarios  # typed, validated with the arena
+    if section is None:
         return
-    section = section_from_dict(run.arena.scenarios, run.arena.arena.id)
     cap = run.config.scenario_seconds
     payload = analyse(section, tolerance=0, succession="global", max_seconds=cap)
     run.scenarios = ScenarioFutures(section, payload, cap)

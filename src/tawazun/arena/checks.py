@@ -51,6 +51,8 @@ def check_arena(arena: Arena, known: dict[str, set[str]] | None = None) -> list[
     conv = "[0, 1] (salience_scale: unit)" if smax == 1.0 else "[0, 100] (salience_scale: percent)"
 
     for a_idx, actor in enumerate(arena.actors):
+        if actor.role == "context" and not actor.note.strip():
+            add((("actors", a_idx, "note"), "a context actor needs a note saying why it does not bargain"))
         if actor.capability is not None:
             for path, v in _number_parts(actor.capability, ("actors", a_idx, "capability")):
                 if v < 0:
@@ -103,9 +105,13 @@ def check_arena(arena: Arena, known: dict[str, set[str]] | None = None) -> list[
         issue = issues.get(stance.issue)
         if issue is not None:
             lo, hi = issue.scale.min, issue.scale.max
-            for path, v in _number_parts(stance.position, base + ("position",)):
-                if not lo <= v <= hi:
-                    add((path, f"position {v:g} outside the scale of {issue.id!r} [{lo:g}, {hi:g}]"))
+            for field in ("position", "declared"):
+                value = getattr(stance, field)
+                if value is None:
+                    continue
+                for path, v in _number_parts(value, base + (field,)):
+                    if not lo <= v <= hi:
+                        add((path, f"{field} {v:g} outside the scale of {issue.id!r} [{lo:g}, {hi:g}]"))
         for path, v in _number_parts(stance.salience, base + ("salience",)):
             if not 0.0 <= v <= smax:
                 add((path, f"salience {v:g} outside {conv}"))
@@ -113,7 +119,8 @@ def check_arena(arena: Arena, known: dict[str, set[str]] | None = None) -> list[
             for path, v in _number_parts(stance.capability, base + ("capability",)):
                 if v < 0:
                     add((path, f"capability must be >= 0, got {v:g}"))
-        elif stance.actor in actor_ids and arena.actor(stance.actor).capability is None:
+        elif (stance.actor in actor_ids and arena.actor(stance.actor).capability is None
+              and arena.actor(stance.actor).role == "bargainer"):  # context actors are not weighed
             add((base, f"no capability: set it on the stance or on actor {stance.actor!r}"))
         for e_idx, ev in enumerate(stance.evidence):
             if ev.source not in source_ids:
@@ -137,14 +144,13 @@ def check_arena(arena: Arena, known: dict[str, set[str]] | None = None) -> list[
                 add((("relations", r_idx, alias), f"unknown actor {ident!r}"))
 
     if arena.scenarios is not None:
-        problems.extend(_check_scenarios(arena, source_ids))
+        # the section's own structure and cross-references are checked by its model
+        for k, desc in enumerate(arena.scenarios.descriptors):
+            for e_idx, ev in enumerate(desc.evidence):
+                if ev.source not in source_ids:
+                    add((("scenarios", "descriptors", k, "evidence", e_idx, "source"), f"unknown source {ev.source!r}"))
+        for k, jd in enumerate(arena.scenarios.judgments):
+            for e_idx, ev in enumerate(jd.evidence):
+                if ev.source not in source_ids:
+                    add((("scenarios", "judgments", k, "evidence", e_idx, "source"), f"unknown source {ev.source!r}"))
     return problems
-
-
-def _check_scenarios(arena: Arena, source_ids: set[str]) -> list[Problem]:
-    """Delegate to the scenarios package, which owns that section's format."""
-    try:
-        from tawazun.scenarios.model import check_section
-    except ImportError:  # pragma: no cover - the section is optional
-        return []
-    return [(("scenarios",) + tuple(path), msg) for path, msg in check_section(arena.scenarios, source_ids)]

@@ -3,6 +3,7 @@
 An issue that belongs to a space is bargained as part of that space; any other issue is a
 space of one. Actors without a stance on some issue of a space sit at that issue's status
 quo (or the scale midpoint) with zero salience there, so they neither pull nor care.
+Context actors (``role: context``) are not compiled at all.
 """
 
 from __future__ import annotations
@@ -48,9 +49,11 @@ def ranged_problem(arena: Arena, unit_id: str, *, joint: bool = True) -> RangedP
     d = len(issues)
     smax = arena.salience_max
     by_pair = {(s.actor, s.issue): s for s in arena.stances}
-    actors = [a for a in arena.actors if any((a.id, i) in by_pair for i in issue_ids)]
+    # Context actors (role: context) are described in the arena but bargain nowhere: leaving
+    # them out here keeps them out of every engine, the Monte Carlo, sensitivity and exports.
+    actors = [a for a in arena.bargainers if any((a.id, i) in by_pair for i in issue_ids)]
     if not actors:
-        raise InputError(f"{arena.arena.id}: no stances on {unit_id!r}")
+        raise InputError(f"{arena.arena.id}: no bargaining actor has a stance on {unit_id!r}")
     n = len(actors)
     pos = np.zeros((3, n, d))
     sal = np.zeros((3, n, d))

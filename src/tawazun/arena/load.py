@@ -15,7 +15,9 @@ import yaml
 from pydantic import ValidationError
 
 from tawazun.arena.checks import check_arena
-from tawazun.arena.model import Actor, Arena, ArenaMeta, Issue, Relation, Source, Space, Stance
+from tawazun.arena.model import (
+    Actor, Arena, ArenaMeta, Issue, Relation, ScenariosSection, SectionProblems, Source, Space, Stance,
+)
 from tawazun.errors import InputError
 from tawazun.files import read_text
 
@@ -79,32 +81,50 @@ def _clean_loc(loc: tuple[Any, ...]) -> LinePath:
     """Pydantic locations include union-branch tags (e.g. 'float', 'Range'); drop them."""
     out: list[str | int] = []
     for part in loc:
-        if isinstance(part, str) and (part in {"float", "Range", "int", "str", "none", "dict[str,any]"}
+        if isinstance(part, str) and (part in {"float", "Range", "int", "str", "none", "dict[str,any]",
+                                               "date", "Period"}
                                       or part.startswith(("function-", "literal["))):
             continue
         out.append(part)
     return tuple(out)
 
 
-def _pydantic_messages(exc: ValidationError) -> list[tuple[LinePath, str]]:
-    """One message per location: union branches produce several errors for one field."""
+def pydantic_problems(exc: ValidationError) -> list[tuple[LinePath, str]]:
+    """(path, message) per location: THE formatter of validation errors for every part of the
+    format (the arena and its scenarios section, alone or nested).
+
+    One message per location (union branches produce several errors for one field); a
+    validator that found several problems (:class:`SectionProblems`) gives one each.
+    """
     by_path: dict[LinePath, list[str]] = {}
+
+    def add(path: LinePath, msg: str) -> None:
+        by_path.setdefault(path, [])
+        if msg not in by_path[path]:
+            by_path[path].append(msg)
+
     for err in exc.errors():
         path = _clean_loc(tuple(err["loc"]))
+        found = (err.get("ctx") or {}).get("error")
+        if isinstance(found, SectionProblems):
+            for sub, msg in found.problems:
+                add(path + tuple(sub), msg)
+            continue
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling)"
         elif err["type"] == "missing":
             msg = "required field is missing"
-        by_path.setdefault(path, [])
-        if msg not in by_path[path]:
-            by_path[path].append(msg)
+        add(path, msg)
     out = []
     for path, msgs in by_path.items():
         # A number-or-range field reports both branches; the range message is the informative one.
         informative = [m for m in msgs if "range must" in m] or msgs
         out.append((path, informative[0] if len(informative) == 1 else "; ".join(informative)))
     return out
+
+
+_pydantic_messages = pydantic_problems  # the name other modules used before
 
 
 def parse_arena_text(text: str, filename: str = "<arena>") -> Arena:
@@ -159,7 +179,7 @@ def _validate(
     try:
         return Arena.model_validate(data), [], {}
     except ValidationError as exc:
-        whole = _pydantic_messages(exc)
+        whole = pydantic_problems(exc)
     problems: list[tuple[LinePath, str]] = []
     parts: dict[str, Any] = {}
     index_maps: dict[str, list[int]] = {}
@@ -174,14 +194,17 @@ def _validate(
                 good.append(model.model_validate(item))
                 index_maps[section].append(idx)
             except ValidationError as item_exc:
-                problems.extend(((section, idx) + p, m) for p, m in _pydantic_messages(item_exc))
+                problems.extend(((section, idx) + p, m) for p, m in pydantic_problems(item_exc))
         parts[section] = good
     try:
         meta = ArenaMeta.model_validate(data.get("arena"))
     except ValidationError:
         return None, problems, index_maps
-    scen = data.get("scenarios")
-    partial = Arena.model_construct(arena=meta, scenarios=scen if isinstance(scen, dict) else None, **parts)
+    try:  # its problems, if any, are already in `whole`
+        scen = None if data.get("scenarios") is None else ScenariosSection.model_validate(data["scenarios"])
+    except ValidationError:
+        scen = None
+    partial = Arena.model_construct(arena=meta, scenarios=scen, **parts)
     return partial, problems, index_maps
 
 

@@ -11,9 +11,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 FORMAT = "tawazun-arena/1"
+
+# One id rule for every id in the format (actors, issues, spaces, descriptors, variants...).
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+ProblemPath = tuple[Union[str, int], ...]
+
+
+class SectionProblems(ValueError):
+    """Several problems found by one validator, each with its path below the validated object.
+
+    pydantic keeps the exception in the error's ``ctx``; the arena loader's one formatter
+    (:func:`tawazun.arena.load.pydantic_problems`) expands it into one line per problem.
+    """
+
+    def __init__(self, problems: list[tuple[ProblemPath, str]]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(f"{'.'.join(map(str, p))}: {m}" if p else m for p, m in problems))
 
 ActorKind = Literal[
     "state", "government", "military", "militia", "party", "movement",
@@ -59,7 +76,7 @@ def mode_of(x: Number) -> float:
 
 
 class ArenaMeta(_Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    id: str = Field(pattern=ID_PATTERN)
     title: str
     as_of: dt.date
     description: str = ""
@@ -83,11 +100,14 @@ class Names(_Strict):
 
 
 class Actor(_Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    id: str = Field(pattern=ID_PATTERN)
     names: Names
     aliases: list[str] = []
     kind: ActorKind
     capability: Number | None = None
+    # "context": listed with its stances and evidence, but compiled into no engine's problem
+    # (it does not bargain: a spoiler, a former office-holder, a part of another actor).
+    role: Literal["bargainer", "context"] = "bargainer"
     note: str = ""
 
 
@@ -117,7 +137,7 @@ class Outcome(_Strict):
 
 
 class Issue(_Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    id: str = Field(pattern=ID_PATTERN)
     title: str
     description: str = ""
     scale: Scale
@@ -126,7 +146,7 @@ class Issue(_Strict):
 
 
 class Space(_Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    id: str = Field(pattern=ID_PATTERN)
     title: str = ""
     issues: list[str] = Field(min_length=2)
 
@@ -143,6 +163,9 @@ class Stance(_Strict):
     position: Number
     salience: Number
     capability: Number | None = None
+    # What the actor says in public, where it differs from the position it acts on
+    # (``position``, which the engines use). Shown, never computed with.
+    declared: Number | None = None
     evidence: list[Evidence] = Field(min_length=1)
     note: str = ""
 
@@ -157,6 +180,167 @@ class Relation(_Strict):
     note: str = ""
 
 
+# ---------------------------------------------------------------------------- scenarios
+# The optional cross-impact balance section (docs/models/cib.md). Its arrays and search
+# live in tawazun.scenarios; its format lives here, with the rest of the arena's.
+
+
+class Period(_Strict):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Period":
+        if self.end < self.start:
+            raise ValueError(f"period end {self.end} is before its start {self.start}")
+        return self
+
+
+class Variant(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    label: str
+    meaning: str = ""
+
+
+class Descriptor(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    names: Names
+    variants: list[Variant] = Field(min_length=2)
+    # When the descriptor's state is read: a date, or a period {start, end}.
+    horizon: dt.date | Period | None = None
+    note: str = ""
+    evidence: list[Evidence] = []
+
+
+class JudgmentRange(_Strict):
+    low: int
+    mode: int
+    high: int
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "JudgmentRange":
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(f"need low <= mode <= high, got {self.low}, {self.mode}, {self.high}")
+        return self
+
+
+class Judgment(_Strict):
+    source: str  # "descriptor.variant" that exerts the influence
+    target: str  # "descriptor.variant" that is promoted (+) or restricted (-)
+    value: int | JudgmentRange
+    rationale: str = ""
+    evidence: list[Evidence] = []
+
+    @field_validator("value", mode="wrap")
+    @classmethod
+    def _value(cls, raw: Any, handler: Any) -> Any:
+        """One clear message instead of pydantic's per-union-member errors."""
+        if isinstance(raw, bool):
+            raise ValueError("must be an integer or {low, mode, high}")
+        if isinstance(raw, int):
+            return raw
+        if isinstance(raw, float) and raw.is_integer():
+            return int(raw)
+        if isinstance(raw, JudgmentRange):
+            return raw
+        if isinstance(raw, dict):
+            try:
+                return JudgmentRange.model_validate(raw)
+            except ValidationError as exc:
+                raise ValueError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from None
+        raise ValueError("must be an integer or {low, mode, high}")
+
+    @property
+    def nonzero(self) -> bool:
+        return self.bounds() != (0, 0, 0)
+
+    def bounds(self) -> tuple[int, int, int]:
+        if isinstance(self.value, JudgmentRange):
+            return self.value.low, self.value.mode, self.value.high
+        return self.value, self.value, self.value
+
+
+class ScenariosSection(_Strict):
+    """Descriptors, their variants and the cross-impact judgments between variants."""
+
+    scale: int = Field(default=3, ge=1, le=99)
+    descriptors: list[Descriptor] = Field(min_length=1)
+    judgments: list[Judgment] = []
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "ScenariosSection":
+        problems = section_problems(self)
+        if problems:
+            raise SectionProblems(problems)
+        return self
+
+    def variant_index(self) -> dict[str, tuple[int, int]]:
+        """"descriptor.variant" -> (descriptor index, local variant index)."""
+        out: dict[str, tuple[int, int]] = {}
+        for i, d in enumerate(self.descriptors):
+            for j, v in enumerate(d.variants):
+                out[f"{d.id}.{v.id}"] = (i, j)
+        return out
+
+
+def _repeats(ids: list[str]) -> list[tuple[int, int]]:
+    """(index, index of its first occurrence) for every id seen before."""
+    first: dict[str, int] = {}
+    return [(i, first[x]) for i, x in enumerate(ids) if first.setdefault(x, i) != i]
+
+
+def section_problems(section: ScenariosSection) -> list[tuple[ProblemPath, str]]:
+    """Cross-reference problems of a structurally valid section, paths relative to it."""
+    problems: list[tuple[ProblemPath, str]] = []
+    add = problems.append
+    for i, first in _repeats([d.id for d in section.descriptors]):
+        add((("descriptors", i, "id"),
+             f"duplicate descriptor id {section.descriptors[i].id!r} (first at descriptors.{first})"))
+    for i, d in enumerate(section.descriptors):
+        if "." in d.id:
+            # judgments name variants as "descriptor.variant"
+            add((("descriptors", i, "id"), f"descriptor id {d.id!r} may not contain '.'"))
+        for j, first in _repeats([v.id for v in d.variants]):
+            add((("descriptors", i, "variants", j, "id"),
+                 f"duplicate variant id {d.variants[j].id!r} in descriptor {d.id!r} "
+                 f"(first at descriptors.{i}.variants.{first})"))
+    index = section.variant_index()
+    descriptor_ids = {d.id for d in section.descriptors}
+    pairs: dict[tuple[str, str], int] = {}
+    s = section.scale
+    for k, jd in enumerate(section.judgments):
+        where: ProblemPath = ("judgments", k)
+        ends: list[str] = []
+        for field_name in ("source", "target"):
+            ref = getattr(jd, field_name)
+            did, dot, vid = ref.partition(".")
+            if not dot or not did or not vid:
+                add((where + (field_name,), f"{ref!r} is not 'descriptor.variant'"))
+            elif did not in descriptor_ids:
+                add((where + (field_name,), f"unknown descriptor {did!r}"))
+            elif ref not in index:
+                add((where + (field_name,), f"unknown variant {vid!r} of descriptor {did!r}"))
+            else:
+                ends.append(did)
+        if len(ends) == 2 and ends[0] == ends[1]:
+            add((where, f"same-descriptor judgment {jd.source} -> {jd.target} "
+                        "(must be between different descriptors)"))
+        key = (jd.source, jd.target)
+        if key in pairs:
+            add((where, f"duplicate judgment {jd.source} -> {jd.target} (first at judgments.{pairs[key]})"))
+        else:
+            pairs[key] = k
+        lo, _, hi = jd.bounds()
+        if lo < -s or hi > s:
+            add((where + ("value",), f"outside -{s}..+{s}"))
+        if jd.nonzero:
+            if not jd.rationale.strip():
+                add((where + ("rationale",), "missing (required for a non-zero judgment)"))
+            if not jd.evidence:
+                add((where + ("evidence",), "missing (required for a non-zero judgment)"))
+    return problems
+
+
 class Arena(_Strict):
     format: Literal["tawazun-arena/1"] = FORMAT
     arena: ArenaMeta
@@ -165,9 +349,10 @@ class Arena(_Strict):
     issues: list[Issue] = Field(min_length=1)
     spaces: list[Space] = []
     stances: list[Stance] = []
-    relations: list[Relation] = []
-    # Validated by tawazun.scenarios (cross-impact balance) when present.
-    scenarios: dict[str, Any] | None = None
+    # Deprecated (docs/arena-format.md): still accepted and checked so that older files
+    # load unchanged, but read by no engine.
+    relations: list[Relation] = Field(default=[], json_schema_extra={"deprecated": True})
+    scenarios: ScenariosSection | None = None
 
     # Look-ups used by the compiler and the checks.
     def actor(self, actor_id: str) -> Actor:
@@ -182,3 +367,12 @@ class Arena(_Strict):
     @property
     def salience_max(self) -> float:
         return 1.0 if self.arena.salience_scale == "unit" else 100.0
+
+    @property
+    def bargainers(self) -> list[Actor]:
+        """The actors the engines see (``role: bargainer``), in file order."""
+        return [a for a in self.actors if a.role == "bargainer"]
+
+    @property
+    def context_actors(self) -> list[Actor]:
+        return [a for a in self.actors if a.role == "context"]

@@ -41,7 +41,7 @@ def load_section(source: Optional[Path]):  # -> ScenariosSection
     """
     from tawazun.scenarios import io as cio
 
-    from tawazun.arena.load import resolve
+    from tawazun.arena.load import load_arena, resolve
 
     path = Path(resolve(source))
     if not path.exists():
@@ -52,9 +52,27 @@ def load_section(source: Optional[Path]):  # -> ScenariosSection
     if suffix == ".csv":
         return cio.section_from_dict(cio.read_cibcsv(path), str(path))
     if suffix in (".yaml", ".yml"):
-        section, _ = cio.read_yaml(path)
+        if _is_arena(path):
+            # an arena: its typed section, validated with the rest of the file
+            arena = load_arena(path)
+            if arena.scenarios is None:
+                raise InputError(f"{path}:1: scenarios: missing (this arena has no 'scenarios:' section)")
+            return arena.scenarios
+        section, _ = cio.read_yaml(path)  # a bare section file (what `import scw/cibcsv` writes)
         return section
     raise InputError(f"{path}: unknown file type {suffix or '(none)'}: expected .yaml, .scw or .csv")
+
+
+def _is_arena(path: Path) -> bool:
+    import yaml
+
+    from tawazun.files import read_text
+
+    try:
+        data = yaml.load(read_text(path, "YAML file"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    except yaml.YAMLError:
+        return False  # read_yaml reports it with its line
+    return isinstance(data, dict) and "arena" in data
 
 
 def _print_table(payload: dict[str, Any], title: str) -> None:

@@ -189,6 +189,7 @@ def _distribution_block(run: ForecastRun, issue: Any, i_idx: int) -> str:
 def _stance_table(run: ForecastRun, issue: Any) -> str:
     e = html.escape
     rows = ["<details><summary>Stances and evidence</summary><table><tr><th>actor</th><th>position</th>"
+            "<th title='the public position, where it differs from the one acted on'>declared</th>"
             "<th>salience</th><th>capability</th><th>evidence</th></tr>"]
     arena = run.arena
 
@@ -204,19 +205,30 @@ def _stance_table(run: ForecastRun, issue: Any) -> str:
             continue
         cap = st.capability if st.capability is not None else arena.actor(st.actor).capability
         ev = "<br>".join(f"<b>{e(v.source)} {e(v.locator)}</b> {e(v.note)}" for v in st.evidence)
-        rows.append(f"<tr><td>{e(arena.actor(st.actor).names.en)}</td><td class='num'>{rng(st.position)}</td>"
-                    f"<td class='num'>{rng(st.salience)}</td><td class='num'>{rng(cap)}</td><td class='small'>{ev}</td></tr>")
+        actor = arena.actor(st.actor)
+        who = e(actor.names.en) + (" <span class='small'>(context: not in the forecasts)</span>"
+                                   if actor.role == "context" else "")
+        rows.append(f"<tr><td>{who}</td><td class='num'>{rng(st.position)}</td>"
+                    f"<td class='num'>{rng(st.declared)}</td><td class='num'>{rng(st.salience)}</td><td class='num'>{rng(cap)}</td><td class='small'>{ev}</td></tr>")
     rows.append("</table></details>")
     return "".join(rows)
 
 
 def _actors_table(run: ForecastRun) -> str:
     e = html.escape
-    rows = ["<section><h2>Actors</h2><table><tr><th>id</th><th>name</th><th>الاسم</th><th>kind</th><th>note</th></tr>"]
-    for a in run.arena.actors:
-        rows.append(f"<tr><td><code>{e(a.id)}</code></td><td>{e(a.names.en)}</td>"
-                    f"<td class='ar' dir='rtl'>{e(a.names.ar or '')}</td><td>{e(a.kind)}</td><td class='small'>{e(a.note)}</td></tr>")
-    rows.append("</table></section>")
+    head = "<table><tr><th>id</th><th>name</th><th>الاسم</th><th>kind</th><th>note</th></tr>"
+
+    def row(a: Any) -> str:
+        return (f"<tr><td><code>{e(a.id)}</code></td><td>{e(a.names.en)}</td>"
+                f"<td class='ar' dir='rtl'>{e(a.names.ar or '')}</td><td>{e(a.kind)}</td><td class='small'>{e(a.note)}</td></tr>")
+
+    rows = ["<section><h2>Actors</h2>", head, *map(row, run.arena.bargainers), "</table>"]
+    context = run.arena.context_actors
+    if context:
+        rows += ["<h3>Context actors</h3><p class='small'>Listed with their stances and evidence, but they "
+                 "take no part in bargaining: no engine, Monte Carlo draw or sensitivity run includes them "
+                 "(the note says why).</p>", head, *map(row, context), "</table>"]
+    rows.append("</section>")
     return "".join(rows)
 
 

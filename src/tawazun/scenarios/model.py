@@ -23,169 +23,35 @@ Every pair not listed is 0. Validation problems are reported one per line as
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
-_ID = re.compile(ID_PATTERN)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
-
-
-class Names(_Strict):
-    en: str
-    ar: str | None = None
-
-
-class Variant(_Strict):
-    id: str = Field(pattern=ID_PATTERN)
-    label: str
-    meaning: str = ""
+# The section's models are part of the one arena format (tawazun.arena.model): the same
+# Names, Evidence and id rule as the rest of the file, and one error formatter.
+from tawazun.arena.model import (  # noqa: F401 - re-exported
+    ID_PATTERN,
+    Descriptor,
+    Evidence,
+    Judgment,
+    JudgmentRange,
+    Names,
+    Period,
+    ScenariosSection,
+    Variant,
+)
+from tawazun.arena.model import section_problems as _section_problems
 
 
-class Descriptor(_Strict):
-    id: str = Field(pattern=ID_PATTERN)
-    names: Names
-    variants: list[Variant] = Field(min_length=2)
-    note: str = ""
-
-
-class JudgmentRange(_Strict):
-    low: int
-    mode: int
-    high: int
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "JudgmentRange":
-        if not self.low <= self.mode <= self.high:
-            raise ValueError(f"need low <= mode <= high, got {self.low}, {self.mode}, {self.high}")
-        return self
-
-
-class Evidence(_Strict):
-    source: str
-    locator: str
-    note: str = ""
-
-
-class Judgment(_Strict):
-    source: str  # "descriptor.variant"
-    target: str  # "descriptor.variant"
-    value: int | JudgmentRange
-    rationale: str = ""
-    evidence: list[Evidence] = Field(default_factory=list)
-
-    @field_validator("value", mode="wrap")
-    @classmethod
-    def _value(cls, raw: Any, handler: Any) -> Any:
-        """One clear message instead of pydantic's per-union-member errors."""
-        if isinstance(raw, bool):
-            raise ValueError("must be an integer or {low, mode, high}")
-        if isinstance(raw, int):
-            return raw
-        if isinstance(raw, float) and raw.is_integer():
-            return int(raw)
-        if isinstance(raw, JudgmentRange):
-            return raw
-        if isinstance(raw, dict):
-            try:
-                return JudgmentRange.model_validate(raw)
-            except ValidationError as exc:
-                raise ValueError("; ".join(error_lines(exc))) from None
-        raise ValueError("must be an integer or {low, mode, high}")
-
-    @property
-    def nonzero(self) -> bool:
-        if isinstance(self.value, JudgmentRange):
-            return (self.value.low, self.value.mode, self.value.high) != (0, 0, 0)
-        return self.value != 0
-
-    def bounds(self) -> tuple[int, int, int]:
-        if isinstance(self.value, JudgmentRange):
-            return self.value.low, self.value.mode, self.value.high
-        return self.value, self.value, self.value
-
-
-class ScenariosSection(_Strict):
-    """Descriptors, their variants and the cross-impact judgments between variants."""
-
-    scale: int = Field(default=3, ge=1, le=99)
-    descriptors: list[Descriptor] = Field(min_length=1)
-    judgments: list[Judgment] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _cross_checks(self) -> "ScenariosSection":
-        problems = section_problems(self)
-        if problems:
-            raise ValueError("\n".join(problems))
-        return self
-
-    # -- lookups -------------------------------------------------------------------------
-    def variant_index(self) -> dict[str, tuple[int, int]]:
-        """"descriptor.variant" -> (descriptor index, local variant index)."""
-        out: dict[str, tuple[int, int]] = {}
-        for i, d in enumerate(self.descriptors):
-            for j, v in enumerate(d.variants):
-                out[f"{d.id}.{v.id}"] = (i, j)
-        return out
-
-
-def _repeats(ids: list[str]) -> list[tuple[int, int]]:
-    """(index, index of its first occurrence) for every id seen before."""
-    first: dict[str, int] = {}
-    return [(i, first[x]) for i, x in enumerate(ids) if first.setdefault(x, i) != i]
+def _dotted(path: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in path)
 
 
 def section_problems(section: ScenariosSection) -> list[str]:
     """Cross-reference problems of a structurally valid section, ``path: problem`` each."""
-    problems: list[str] = []
-    for i, first in _repeats([d.id for d in section.descriptors]):
-        d = section.descriptors[i]
-        problems.append(f"descriptors.{i}.id: duplicate descriptor id {d.id!r} (first at descriptors.{first})")
-    for i, d in enumerate(section.descriptors):
-        for j, first in _repeats([v.id for v in d.variants]):
-            problems.append(f"descriptors.{i}.variants.{j}.id: duplicate variant id {d.variants[j].id!r} "
-                            f"in descriptor {d.id!r} (first at descriptors.{i}.variants.{first})")
-    index = section.variant_index()
-    descriptor_ids = {d.id for d in section.descriptors}
-    pairs: dict[tuple[str, str], int] = {}
-    s = section.scale
-    for k, jd in enumerate(section.judgments):
-        where = f"judgments.{k}"
-        ends: list[str] = []
-        for field_name in ("source", "target"):
-            ref = getattr(jd, field_name)
-            did, dot, vid = ref.partition(".")
-            if not dot or not did or not vid:
-                problems.append(f"{where}.{field_name}: {ref!r} is not 'descriptor.variant'")
-            elif did not in descriptor_ids:
-                problems.append(f"{where}.{field_name}: unknown descriptor {did!r}")
-            elif ref not in index:
-                problems.append(f"{where}.{field_name}: unknown variant {vid!r} of descriptor {did!r}")
-            else:
-                ends.append(did)
-        if len(ends) == 2 and ends[0] == ends[1]:
-            problems.append(f"{where}: same-descriptor judgment {jd.source} -> {jd.target} (must be between different descriptors)")
-        key = (jd.source, jd.target)
-        if key in pairs:
-            problems.append(f"{where}: duplicate judgment {jd.source} -> {jd.target} (first at judgments.{pairs[key]})")
-        else:
-            pairs[key] = k
-        lo, _, hi = jd.bounds()
-        if lo < -s or hi > s:
-            problems.append(f"{where}.value: outside -{s}..+{s}")
-        if jd.nonzero:
-            if not jd.rationale.strip():
-                problems.append(f"{where}.rationale: missing (required for a non-zero judgment)")
-            if not jd.evidence:
-                problems.append(f"{where}.evidence: missing (required for a non-zero judgment)")
-    return problems
+    return [f"{_dotted(p)}: {m}" for p, m in _section_problems(section)]
 
 
 def check(section: ScenariosSection, source_ids: Iterable[str]) -> list[str]:
@@ -199,28 +65,16 @@ def check(section: ScenariosSection, source_ids: Iterable[str]) -> list[str]:
     return out
 
 
-_OWN_LINE = re.compile(r"^(descriptors|judgments)(\.[\w-]+)*: ")
-
-
 def error_lines(exc: ValidationError, prefix: str = "") -> list[str]:
-    """One ``path: problem`` line per pydantic error; cross-check errors are split per line.
+    """One ``path: problem`` line per problem, with dotted paths (``judgments.3.value``) for a
+    bare section, or ``scenarios.judgments.3.value`` when it is nested in a bigger model.
 
-    Works for a bare section (paths like ``judgments.3.value``) and for a section nested in
-    a bigger model (``scenarios.judgments.3.value``).
+    The messages come from the arena loader's formatter, so a section reads the same
+    whether it is checked alone or inside an arena.
     """
-    lines: list[str] = []
-    for err in exc.errors():
-        path = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        for part in msg.splitlines():
-            if _OWN_LINE.match(part):
-                full = f"{path}.{part}" if path else part
-            else:
-                full = f"{path}: {part}" if path else part
-            lines.append(f"{prefix}{full}")
-    return lines
+    from tawazun.arena.load import pydantic_problems
+
+    return [f"{prefix}{_dotted(p)}: {m}" if p else f"{prefix}{m}" for p, m in pydantic_problems(exc)]
 
 
 # ------------------------------------------------------------------------------ arrays
@@ -268,32 +122,3 @@ def to_arrays(section: ScenariosSection) -> CibArrays:
         low,
         high,
     )
-
-
-# ------------------------------------------------------------------------------ arena hook
-
-
-def _split_path(text: str) -> tuple[str | int, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in text.split(".") if p)
-
-
-def check_section(data: Any, source_ids: Iterable[str]) -> list[tuple[tuple[str | int, ...], str]]:
-    """Every problem of a raw ``scenarios`` mapping as (path, message), path relative to it.
-
-    This is what the arena loader calls (``tawazun.arena.checks``): it prefixes ``scenarios``
-    and maps paths to lines. Structure, cross-references and evidence sources are checked.
-    """
-    if not isinstance(data, dict):
-        return [((), "expected a mapping")]
-    try:
-        section = ScenariosSection.model_validate(data)
-    except ValidationError as exc:
-        out: list[tuple[tuple[str | int, ...], str]] = []
-        for line in error_lines(exc):
-            path, sep, msg = line.partition(": ")
-            if not sep:
-                out.append(((), line))
-            else:
-                out.append((_split_path(path), msg))
-        return out
-    return [(_split_path(p), m) for p, _, m in (x.partition(": ") for x in check(section, source_ids))]
