@@ -87,7 +87,7 @@ def shipped(engines: list[str], draws: int, seed: int) -> None:
     from tawazun.uncertainty import forecast_distribution
 
     arena = load_arena(None)
-    print(f"shipped arena {arena.arena.id}: {draws} draws per engine and unit, seed {seed}")
+    print(f"shipped arena {arena.meta.id}: {draws} draws per engine and unit, seed {seed}")
     for attempt in ("first pass (includes compilation)", "second pass"):
         totals: dict[str, float] = {}
         for unit, issues in units(arena):

@@ -377,7 +377,7 @@ def test_number_fields_round_trip(values: list[float], as_range: bool) -> None:
 def test_dumped_yaml_loads_with_the_cli_loader(client: TestClient, tmp_path: Path) -> None:
     doc = client.get(f"/api/arenas/{ARENA}").json()
     text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
-    assert parse_arena_text(text, "x.yaml").arena.id == ARENA
+    assert parse_arena_text(text, "x.yaml").meta.id == ARENA
 
 
 def test_serve_command_is_registered_and_checks_its_port() -> None:

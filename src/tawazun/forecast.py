@@ -432,7 +432,7 @@ def to_json(run: ForecastRun) -> dict[str, Any]:
                 entry["sobol"] = sens["sobol"]
         results.append(entry)
     doc: dict[str, Any] = {
-        "arena": run.arena.arena.id,
+        "arena": run.arena.meta.id,
         "version": __version__,
         "seed": run.seed,
         "engines": run.engines,
@@ -451,7 +451,7 @@ def manifest(run: ForecastRun, *, arena_path: str, arena_sha256: str, command: s
     return {
         "tawazun_version": __version__,
         "created": run.created,
-        "arena": {"id": run.arena.arena.id, "path": arena_path, "sha256": arena_sha256},
+        "arena": {"id": run.arena.meta.id, "path": arena_path, "sha256": arena_sha256},
         "engines": run.engines,
         "options": run.options,
         "seed": run.seed,

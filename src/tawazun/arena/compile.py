@@ -39,7 +39,7 @@ def unit_issues(arena: Arena, unit_id: str) -> list[str]:
     if any(i.id == unit_id for i in arena.issues):
         return [unit_id]
     known = [u for u, _ in units(arena)]
-    raise InputError(f"{arena.arena.id}: unknown issue or space {unit_id!r}; known: {', '.join(known)}")
+    raise InputError(f"{arena.meta.id}: unknown issue or space {unit_id!r}; known: {', '.join(known)}")
 
 
 def ranged_problem(arena: Arena, unit_id: str, *, joint: bool = True) -> RangedProblem:
@@ -53,7 +53,7 @@ def ranged_problem(arena: Arena, unit_id: str, *, joint: bool = True) -> RangedP
     # them out here keeps them out of every engine, the Monte Carlo, sensitivity and exports.
     actors = [a for a in arena.bargainers if any((a.id, i) in by_pair for i in issue_ids)]
     if not actors:
-        raise InputError(f"{arena.arena.id}: no bargaining actor has a stance on {unit_id!r}")
+        raise InputError(f"{arena.meta.id}: no bargaining actor has a stance on {unit_id!r}")
     n = len(actors)
     pos = np.zeros((3, n, d))
     sal = np.zeros((3, n, d))

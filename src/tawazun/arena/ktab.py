@@ -235,7 +235,7 @@ def _export_issues(arena: Arena, unit: str | None) -> list[str]:
         if any(i.id == unit for i in arena.issues):
             return [unit]
         known = [s.id for s in arena.spaces] + [i.id for i in arena.issues]
-        raise InputError(f"{arena.arena.id}: unknown issue or space {unit!r}; known: {', '.join(known)}")
+        raise InputError(f"{arena.meta.id}: unknown issue or space {unit!r}; known: {', '.join(known)}")
     if len(arena.issues) == 1:
         return [arena.issues[0].id]
     all_ids = {i.id for i in arena.issues}
@@ -243,7 +243,7 @@ def _export_issues(arena: Arena, unit: str | None) -> list[str]:
         if set(space.issues) == all_ids:
             return list(space.issues)
     known = [s.id for s in arena.spaces] + [i.id for i in arena.issues]
-    raise InputError(f"{arena.arena.id}: a KTAB file holds one issue or one space; choose one "
+    raise InputError(f"{arena.meta.id}: a KTAB file holds one issue or one space; choose one "
                      f"with --unit: {', '.join(known)}")
 
 
@@ -262,7 +262,7 @@ def ktab_csv_text(arena: Any, unit: str | None = None) -> str:
     names = {x.id: x.names.en for x in a.actors}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([a.arena.title, a.arena.description, len(rp.actors), len(issues), ""])
+    w.writerow([a.meta.title, a.meta.description, len(rp.actors), len(issues), ""])
     header = ["Actor", "Description", "Influence"]
     for issue in issues:
         header += [issue.title, f"Salience: {issue.title}"]

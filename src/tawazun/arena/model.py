@@ -343,7 +343,7 @@ def section_problems(section: ScenariosSection) -> list[tuple[ProblemPath, str]]
 
 class Arena(_Strict):
     format: Literal["tawazun-arena/1"] = FORMAT
-    arena: ArenaMeta
+    meta: ArenaMeta = Field(alias="arena")  # the file's `arena:` block (id, title, as_of, ...)
     sources: list[Source] = Field(min_length=1)
     actors: list[Actor] = Field(min_length=1)
     issues: list[Issue] = Field(min_length=1)
@@ -353,6 +353,11 @@ class Arena(_Strict):
     # load unchanged, but read by no engine.
     relations: list[Relation] = Field(default=[], json_schema_extra={"deprecated": True})
     scenarios: ScenariosSection | None = None
+
+    @property
+    def arena(self) -> ArenaMeta:
+        """Deprecated name of :attr:`meta` (``run.arena.arena.id`` read badly); kept for one release."""
+        return self.meta
 
     # Look-ups used by the compiler and the checks.
     def actor(self, actor_id: str) -> Actor:
@@ -366,7 +371,7 @@ class Arena(_Strict):
 
     @property
     def salience_max(self) -> float:
-        return 1.0 if self.arena.salience_scale == "unit" else 100.0
+        return 1.0 if self.meta.salience_scale == "unit" else 100.0
 
     @property
     def bargainers(self) -> list[Actor]:

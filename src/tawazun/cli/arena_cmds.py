@@ -137,7 +137,7 @@ def forecast(
     console = Console(stderr=to_stdout)
     print_tables(run, console)
 
-    folder = out or default_out(loaded.arena.id)
+    folder = out or default_out(loaded.meta.id)
     man = manifest(run, arena_path=str(resolve(arena)), arena_sha256=arena_hash(arena),
                    command=" ".join(["tawazun", *sys.argv[1:]]))
     # Everything is rendered first, then written; an error or Ctrl-C before this point leaves no files.

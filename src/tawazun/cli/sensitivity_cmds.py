@@ -51,12 +51,12 @@ def sensitivity_payload(arena_ref: str | None, issue: str, engine: str, draws: i
     arena = load_arena(arena_ref)
     ids = [i.id for i in arena.issues]
     if issue not in ids:
-        raise InputError(f"--issue: {issue!r} is not an issue of {arena.arena.id}; known: {', '.join(ids)}")
+        raise InputError(f"--issue: {issue!r} is not an issue of {arena.meta.id}; known: {', '.join(ids)}")
     spec, opts = resolve_engine(engine, options or None)
     joint = bool(getattr(spec, "joint", spec.max_dims != 1))
     ranged = ranged_problem(arena, issue, joint=joint)
     payload: dict[str, Any] = {
-        "arena": arena.arena.id, "issue": issue, "engine": spec.name, "dims": list(ranged.dims),
+        "arena": arena.meta.id, "issue": issue, "engine": spec.name, "dims": list(ranged.dims),
         "seed": seed, "dist": dist,
         "tornado": tornado(ranged, spec, opts, dim=issue),
     }

@@ -48,11 +48,11 @@ def render(run: ForecastRun, manifest: dict[str, Any] | None = None, *, plotly: 
     arena = run.arena
     e = html.escape
     parts: list[str] = []
-    parts.append(f"<h1>{e(arena.arena.title)}</h1>")
-    parts.append(f"<p class='meta'>arena <code>{e(arena.arena.id)}</code> · as of {arena.arena.as_of} · "
+    parts.append(f"<h1>{e(arena.meta.title)}</h1>")
+    parts.append(f"<p class='meta'>arena <code>{e(arena.meta.id)}</code> · as of {arena.meta.as_of} · "
                  f"seed {run.seed} · tawazun {__version__} · engines {', '.join(map(e, run.engines))}</p>")
-    if arena.arena.description:
-        parts.append(f"<p>{e(arena.arena.description)}</p>")
+    if arena.meta.description:
+        parts.append(f"<p>{e(arena.meta.description)}</p>")
 
     # Summary table: each engine's headline per issue (docs/uncertainty.md), flagged when unstable.
     rule = "median of the draws" if run.draws else "the run with every range at its mode"
@@ -134,7 +134,7 @@ def render(run: ForecastRun, manifest: dict[str, Any] | None = None, *, plotly: 
         script = f"<script src='{e(plotly_url)}'></script>"
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{e(arena.arena.title)} — tawazun report</title><style>{CSS}</style>"
+        f"<title>{e(arena.meta.title)} — tawazun report</title><style>{CSS}</style>"
         f"{script}</head><body>{body}</body></html>"
     )
 

@@ -568,7 +568,7 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
             arena, errors = arena_or_errors(name)
             item: dict[str, Any] = {"name": name, "valid": arena is not None}
             if arena is not None:
-                item.update(id=arena.arena.id, title=arena.arena.title, actors=len(arena.actors),
+                item.update(id=arena.meta.id, title=arena.meta.title, actors=len(arena.actors),
                             issues=len(arena.issues), stances=len(arena.stances))
             else:
                 item["errors"] = errors
