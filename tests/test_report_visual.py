@@ -113,9 +113,8 @@ def _keep_for_docs(src: Path, name: str) -> None:
     from PIL import Image
 
     Path(target_dir).mkdir(parents=True, exist_ok=True)
-    with Image.open(src) as im:
-        im.convert("RGB").quantize(colors=96, method=Image.Quantize.MEDIANCUT).save(
-            Path(target_dir) / name, optimize=True)
+    with Image.open(src) as im:  # full colour: quantising shifts the small engine markers' colours
+        im.convert("RGB").save(Path(target_dir) / name, optimize=True)
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])

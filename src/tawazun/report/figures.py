@@ -216,8 +216,8 @@ def trajectory_figure(issue: Issue, engine: str, actors: list[str], trajectory: 
             line=dict(color=c, width=2.2), marker=dict(size=4, color=c), showlegend=False,
             hovertext=[plotly_text([names[i]])] * len(turns), hoverinfo="text+y",
         ))
-        ends.append((plotly_text(wrap(short_name(names[i]), 24)), float(path[-1, i]), c,
-                     len(wrap(short_name(names[i]), 24))))
+        ends.append((plotly_text(wrap(names[i], 24)), float(path[-1, i]), c,
+                     len(wrap(names[i], 24))))
     if median is not None:
         c = palette.colour(label)
         fig.add_trace(go.Scatter(
@@ -226,7 +226,7 @@ def trajectory_figure(issue: Issue, engine: str, actors: list[str], trajectory: 
         ))
         ends.append((f"{label} forecast", float(median[-1]), c, 1))
     # Names at the line ends, spread apart vertically and joined to their line by a leader.
-    plain = [wrap(short_name(names[i]), 24) for i in movers] + ([[f"{label} forecast"]] if median is not None else [])
+    plain = [wrap(names[i], 24) for i in movers] + ([[f"{label} forecast"]] if median is not None else [])
     sizes = [text_box(ln, LABEL_SIZE) for ln in plain]
     want = [to_px(v) for _t, v, _c, _n in ends]
     got = spread(want, [h for _w, h in sizes], top, top + ph, gap=2)
