@@ -1,6 +1,6 @@
 """The report's charts in a real browser (Debian's chromium; never a downloaded one).
 
-A report of the shipped arena (50 draws) is opened in chromium, in English and in Arabic, and
+A report of the shipped arena (50 draws, Sobol N = 8) is opened in chromium, in English and in Arabic, and
 checked from what the browser drew: every engine has its palette colour in every figure
 (read from each figure's data in the page), no text leaves its figure and no trace text
 leaves its plot area, no two labels of an actor map or of a trajectory chart overlap, and
@@ -67,7 +67,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from tawazun.forecast import ForecastConfig, execute
     from tawazun.report.html import render
 
-    run = execute(load_arena(), ForecastConfig(draws=50, sobol_n=0, scenarios=False))
+    run = execute(load_arena(), ForecastConfig(draws=50, sobol_n=8, scenarios=False))
     folder = tmp_path_factory.mktemp("report")
     out = {}
     for lang in ("en", "ar"):
@@ -124,7 +124,7 @@ def test_report_charts_read_well(reports: dict[str, Path], tmp_path: Path, lang:
     from tawazun.arena import load_arena
 
     figs = _open(reports[lang], tmp_path, lang)
-    assert {f["id"] for f in figs} >= {"map-0", "strip-0", "dist-0", "traj-bdm-0", "tornado-0"}
+    assert {f["id"] for f in figs} >= {"map-0", "strip-0", "dist-0", "traj-bdm-0", "tornado-0", "sobol-0"}
 
     # (a) one colour per engine, the palette's, in every figure it appears in
     seen: dict[str, set[str]] = {}

@@ -141,17 +141,20 @@ def sobol_figure(result: Any, top: int = 20, title: str = "", engine: str | None
         recs = list(result["indices"])
     else:
         recs = list(result)
-    recs = recs[: int(top)]
+    recs = list(reversed(recs[: int(top)]))  # horizontal bars, the first record at the top
     labels = [input_display(r["input"], names) for r in recs]
     s1_c, st_c = _bar_colours(engine)
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=labels, y=[r["S1"] for r in recs], name="first order S1",
+    # Horizontal: input names read along the axis instead of slanting under the bars.
+    fig.add_trace(go.Bar(y=labels, x=[r["S1"] for r in recs], name="first order S1", orientation="h",
                          marker_color=s1_c,
-                         error_y={"type": "data", "array": [r["S1_conf"] for r in recs], "visible": True}))
-    fig.add_trace(go.Bar(x=labels, y=[r["ST"] for r in recs], name="total ST",
+                         error_x={"type": "data", "array": [r["S1_conf"] for r in recs], "visible": True}))
+    fig.add_trace(go.Bar(y=labels, x=[r["ST"] for r in recs], name="total ST", orientation="h",
                          marker_color=st_c,
-                         error_y={"type": "data", "array": [r["ST_conf"] for r in recs], "visible": True}))
+                         error_x={"type": "data", "array": [r["ST_conf"] for r in recs], "visible": True}))
     fig.update_layout(title=title or "Sobol indices (share of forecast variance)", barmode="group",
-                      yaxis_title="index", template="plotly_white", xaxis_tickangle=-35,
-                      width=FIG_WIDTH, font=dict(family=FONT))
+                      xaxis_title="index", template="plotly_white",
+                      width=FIG_WIDTH, height=max(300, 34 * len(recs) + 130), font=dict(family=FONT),
+                      margin=dict(l=int(30 + max((text_width(t, 12) for t in labels), default=40)), r=24),
+                      legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", traceorder="normal"))
     return fig
