@@ -99,14 +99,14 @@ def actor_map(arena: Arena, issue: Issue, actors: list[str], position: np.ndarra
                    for n, p, c, s in zip(full, position, capability, salience)],
         hoverinfo="text", marker=dict(size=sizes_px, color="#555", opacity=0.65, line=dict(color="white", width=1)),
     ))
-    for i, (dx, dy) in enumerate(offsets):
-        fig.add_annotation(
-            x=float(position[i]), y=float(weight[i]), ax=dx, ay=dy, axref="pixel", ayref="pixel",
-            text=plotly_text(lines[i]), showarrow=True, arrowhead=0, arrowwidth=0.8,
-            arrowcolor=palette.LEADER, standoff=float(sizes_px[i] / 2), borderpad=1,
-            font=dict(size=LABEL_SIZE, color="#222"), bgcolor="rgba(255,255,255,0.8)",
-            name=f"actor:{actors[i]}", captureevents=False,
-        )
+    # One layout update for all labels: add_annotation re-validates every annotation each call.
+    notes = [dict(
+        x=float(position[i]), y=float(weight[i]), ax=dx, ay=dy, axref="pixel", ayref="pixel",
+        text=plotly_text(lines[i]), showarrow=True, arrowhead=0, arrowwidth=0.8,
+        arrowcolor=palette.LEADER, standoff=float(sizes_px[i] / 2), borderpad=1,
+        font=dict(size=LABEL_SIZE, color="#222"), bgcolor="rgba(255,255,255,0.8)",
+        name=f"actor:{actors[i]}", captureevents=False,
+    ) for i, (dx, dy) in enumerate(offsets)]
     for label, value in (forecasts or {}).items():
         c = palette.colour(label)
         fig.add_trace(go.Scatter(
@@ -115,9 +115,10 @@ def actor_map(arena: Arena, issue: Issue, actors: list[str], position: np.ndarra
             cliponaxis=False, hovertext=[f"{label}: {value:.1f}"], hoverinfo="text", showlegend=False,
         ))
     if forecasts:
-        fig.add_annotation(x=1, xref="paper", xanchor="right", y=1, yref="paper", yanchor="bottom", yshift=6,
-                           text="marker area: capability × salience; ▲ on the axis: each engine's forecast",
-                           showarrow=False, font=dict(size=12, color="#555"))
+        notes.append(dict(x=1, xref="paper", xanchor="right", y=1, yref="paper", yanchor="bottom", yshift=6,
+                          text="marker area: capability × salience; ▲ on the axis: each engine's forecast",
+                          showarrow=False, font=dict(size=12, color="#555")))
+    fig.update_layout(annotations=notes)
     fig.update_xaxes(**axis)
     fig.update_yaxes(title="capability × salience", range=[y0, y1], automargin=False, zeroline=False)
     _layout(fig, f"Actor map — {issue.title}", height, dict(l=left, r=right, t=top, b=bottom))
@@ -149,8 +150,7 @@ def forecast_strip(issue: Issue, forecasts: Mapping[str, float], status_quo: flo
             marker=dict(size=16, color=palette.colour(name), symbol="diamond"), name=name,
             legendgroup=palette.engine_of(name), hovertext=[f"{name}: {value:.1f}"], hoverinfo="text",
         ))
-    for a in issue.scale.anchors:
-        fig.add_vline(x=a.value, line=dict(color="#e4e4e4", width=1), layer="below")
+    # (the anchors' gridlines are the x axis's own: its ticks are the anchors)
     if status_quo is not None:
         fig.add_vline(x=status_quo, line=dict(color=palette.STATUS_QUO, dash="dash"), name="status quo",
                       annotation_text="status quo", annotation_position="top",
@@ -232,12 +232,11 @@ def trajectory_figure(issue: Issue, engine: str, actors: list[str], trajectory: 
     got = spread(want, [h for _w, h in sizes], top, top + ph, gap=2)
     lead = 18
     right = int(lead + max((w for w, _h in sizes), default=0) + 16)
-    for (text, value, c, _n), (w, _h), yw, yg in zip(ends, sizes, want, got):
-        fig.add_annotation(
-            x=float(turns[-1]), y=value, ax=lead, ay=yg - yw, axref="pixel", ayref="pixel", xanchor="left",
-            text=text, showarrow=True, arrowhead=0, arrowwidth=0.8, arrowcolor=c, standoff=3,
-            font=dict(size=LABEL_SIZE, color=c), align="left", borderpad=1, captureevents=False,
-        )
+    notes = [dict(
+        x=float(turns[-1]), y=value, ax=lead, ay=yg - yw, axref="pixel", ayref="pixel", xanchor="left",
+        text=text, showarrow=True, arrowhead=0, arrowwidth=0.8, arrowcolor=c, standoff=3,
+        font=dict(size=LABEL_SIZE, color=c), align="left", borderpad=1, captureevents=False,
+    ) for (text, value, c, _n), (_w, _h), yw, yg in zip(ends, sizes, want, got)]
     anchors = sorted(issue.scale.anchors, key=lambda a: a.value)
     ticks = [f"{a.label} ({a.value:g})" for a in anchors]
     left = int(20 + max((text_width(t, TICK_SIZE) for t in ticks), default=30))
@@ -250,8 +249,9 @@ def trajectory_figure(issue: Issue, engine: str, actors: list[str], trajectory: 
     title = f"{engine.upper()}{label[len(engine):]} positions round by round — {issue.title}"
     note = (f"in colour: the {shown} actor{'s' if shown != 1 else ''} who move most; grey: the others"
             + ("; dotted: the forecast" if median is not None else ""))
-    fig.add_annotation(x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom", yshift=6,
-                       text=note, showarrow=False, font=dict(size=12, color="#555"))
+    notes.append(dict(x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom", yshift=6,
+                      text=note, showarrow=False, font=dict(size=12, color="#555")))
+    fig.update_layout(annotations=notes)
     _layout(fig, title, height, dict(l=left, r=right, t=top, b=bottom))
     fig.update_layout(showlegend=False)
     return fig

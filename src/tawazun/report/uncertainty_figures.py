@@ -28,6 +28,7 @@ def distribution_figure(summaries: Mapping[str, Mapping[str, Any]], title: str =
     """
     fig = go.Figure()
     left, right = 64, 24
+    shapes: list[dict[str, Any]] = []  # the medians
     bands: Sequence[Mapping[str, Any]] = ()
     for k, (engine, summ) in enumerate(summaries.items()):
         hist = summ["histogram"]
@@ -52,13 +53,15 @@ def distribution_figure(summaries: Mapping[str, Mapping[str, Any]], title: str =
         ))
         q = summ.get("quantiles", {})
         if q.get("50") is not None:
-            fig.add_vline(x=q["50"], line={"color": color, "dash": "dash", "width": 1},
-                          name=f"{engine} median")
+            shapes.append(dict(type="line", xref="x", yref="paper", x0=q["50"], x1=q["50"], y0=0, y1=1,
+                               line={"color": color, "dash": "dash", "width": 1}, name=f"{engine} median"))
         bands = summ.get("bands", []) or bands
         x_range = (edges[0], edges[-1])
-    for i, band in enumerate(bands):
-        fig.add_vrect(x0=band["low"], x1=band["high"], fillcolor=BAND_SHADES[i % 2], line_width=0,
-                      layer="below")
+    # Shapes set once (add_vline/add_vrect re-validate every shape on each call).
+    fig.update_layout(shapes=[
+        dict(type="rect", xref="x", yref="paper", x0=band["low"], x1=band["high"], y0=0, y1=1,
+             fillcolor=BAND_SHADES[i % 2], line_width=0, layer="below")
+        for i, band in enumerate(bands)] + shapes)
     # Band labels: centred on their band, kept inside the plot's width, in rows that do not overlap.
     pw = FIG_WIDTH - left - right
     boxes: list[tuple[float, float]] = []
@@ -71,10 +74,11 @@ def distribution_figure(summaries: Mapping[str, Mapping[str, Any]], title: str =
             boxes.append((c - w / 2, c + w / 2))
     rows = lanes(boxes)
     row_h = 1.3 * BAND_SIZE + 6
-    for band, (b0, b1), row in zip(bands, boxes, rows):
-        fig.add_annotation(x=(b0 + b1) / 2 / pw, xref="paper", xanchor="center", y=1, yref="paper", yanchor="bottom",
-                           yshift=4 + row * row_h, text=str(band["label"]), showarrow=False,
-                           font=dict(size=BAND_SIZE, color="#444"), borderpad=1)
+    fig.update_layout(annotations=[
+        dict(x=(b0 + b1) / 2 / pw, xref="paper", xanchor="center", y=1, yref="paper", yanchor="bottom",
+             yshift=4 + row * row_h, text=str(band["label"]), showarrow=False,
+             font=dict(size=BAND_SIZE, color="#444"), borderpad=1)
+        for band, (b0, b1), row in zip(bands, boxes, rows)])
     n_rows = max(rows, default=-1) + 1
     top = 50 + int(n_rows * row_h) + 8
     fig.update_layout(title=dict(text=title or "Forecast distribution", x=0.012, xref="container",
