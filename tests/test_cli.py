@@ -122,6 +122,7 @@ def test_same_seed_same_numbers(tiny_arena_path: Path, tmp_path: Path):
     (["--scheduler", "not-an-address"], "not a scheduler address"),
     (["--scheduler", "tcp://127.0.0.1:1"], "cannot reach tcp://127.0.0.1:1"),
     (["--draws", "0", "--workers", "2"], "--workers: workers and scheduler spread Monte Carlo draws"),
+    (["--lang", "fr"], "--lang: expected en or ar, got 'fr'"),
 ])
 def test_forecast_bad_options_exit_2_and_write_nothing(tiny_arena_path: Path, tmp_path: Path, args, needle):
     out = tmp_path / "never"

@@ -115,7 +115,7 @@ def test_figures_build():
     sres = sobol(rp, "compromise", n=64)
     for arg in (sres, sres.to_dict(), sres.records()):
         sfig = sobol_figure(arg)
-        assert len(sfig.data) == 2 and len(sfig.data[1].error_y.array) == 2
+        assert len(sfig.data) == 2 and len(sfig.data[1].error_x.array) == 2  # horizontal bars
     assert get_engine("median")  # registry still intact
 
 

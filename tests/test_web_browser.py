@@ -86,6 +86,7 @@ def test_edit_validate_run_and_chart(server, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     from tawazun.engines import REGISTRY
+    from tawazun.report import palette
 
     base, workspace = server
     engine = "bdm" if "bdm" in REGISTRY else "compromise"
@@ -134,6 +135,10 @@ def test_edit_validate_run_and_chart(server, tmp_path: Path) -> None:
             page.wait_for_url("**/runs/*")
             expect(page.locator("#done")).to_be_visible(timeout=90_000)
             expect(page.locator("#overview .main-svg").first).to_be_visible()
+            # the run page's chart takes each engine's colour from the report's palette
+            traces = page.evaluate("() => document.getElementById('overview').data"
+                                   ".map((t) => [t.legendgroup, (t.marker || {}).color])")
+            assert traces and all(colour == palette.colour(group) for group, colour in traces), traces
             frame = page.frame_locator("#report")
             expect(frame.locator(".js-plotly-plot").first).to_be_visible()
             expect(page.locator("table.forecast")).to_contain_text(engine)

@@ -17,6 +17,7 @@ from tawazun.arena.model import mode_of
 from tawazun.cli.app import app
 from tawazun.cli.common import atomic_write_text, flag_names, user_errors, write_json
 from tawazun.cli.progress import progress_bar
+from tawazun.errors import InputError
 from tawazun.forecast import (
     DEFAULT_DRAWS,
     FORECAST_SOBOL_N,
@@ -29,6 +30,7 @@ from tawazun.forecast import (
     parse_option_flags,
     to_json,
 )
+from tawazun.report.labels import LANGS
 
 ARENA_ARG = typer.Argument(None, help="Arena YAML file (default: the shipped iraq-2021 arena).", show_default=False)
 
@@ -121,8 +123,11 @@ def forecast(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default runs/<arena>-<timestamp>/)."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Also write the result JSON to PATH, or - for stdout."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip report.html."),
+    lang: str = typer.Option("en", "--lang", help="Language of the actor names in the report's charts: en or ar."),
 ) -> None:
     """Forecast every issue of an arena with the bargaining engines; write result, manifest and report."""
+    if lang not in LANGS:
+        raise InputError(f"--lang: expected {' or '.join(LANGS)}, got {lang!r}")
     loaded = load_arena(arena)
     engines = tuple(n.strip() for flag in engine for n in flag.split(",") if n.strip())
     with flag_names(FORECAST_FLAGS):
@@ -145,7 +150,7 @@ def forecast(
     if not no_report:
         from tawazun.report.html import render
 
-        report_text = render(run, man)
+        report_text = render(run, man, lang=lang)
     result_text = json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     man_text = json.dumps(man, ensure_ascii=False, indent=2) + "\n"
     atomic_write_text(folder / "result.json", result_text)

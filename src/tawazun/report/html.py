@@ -13,6 +13,7 @@ from tawazun import __version__
 from tawazun.arena.model import mode_of
 from tawazun.forecast import ForecastRun, issue_rows, nearest_anchor
 from tawazun.report import figures
+from tawazun.report.labels import actor_name, check_lang
 
 # Extra report sections (scenarios, sensitivity, ...) register a callable(run) -> html.
 SECTIONS: list[Callable[[ForecastRun], str]] = []
@@ -39,12 +40,14 @@ PLOTLY_URL = "/static/plotly.min.js"  # where the web app serves its local copy 
 
 
 def render(run: ForecastRun, manifest: dict[str, Any] | None = None, *, plotly: str = "inline",
-           plotly_url: str = PLOTLY_URL) -> str:
+           plotly_url: str = PLOTLY_URL, lang: str = "en") -> str:
     """The whole report as one HTML string. ``plotly="inline"`` embeds Plotly's JavaScript
     (one self-contained file, ~4.6 MB); ``"url"`` links ``plotly_url`` instead (the web app
-    serves it, and keeps each stored report small)."""
+    serves it, and keeps each stored report small). ``lang`` ("en" or "ar") names the actors
+    in the charts."""
     if plotly not in ("inline", "url"):
         raise ValueError(f"plotly: expected 'inline' or 'url', got {plotly!r}")
+    check_lang(lang)
     arena = run.arena
     e = html.escape
     parts: list[str] = []
@@ -101,12 +104,14 @@ def render(run: ForecastRun, manifest: dict[str, Any] | None = None, *, plotly: 
         single = next((ur for ur in run.results if ur.unit == issue.id), None)
         if single is not None:
             p = single.point()
+            labelled = {row.label: row.value for row in issue_rows(run, issue.id)}
             parts.append(_fig(figures.actor_map(arena, issue, single.actors, p.position[0, :, 0],
-                                                p.capability[0], p.salience[0, :, 0]), f"map-{i_idx}"))
+                                                p.capability[0], p.salience[0, :, 0], lang=lang,
+                                                forecasts=labelled), f"map-{i_idx}"))
             sq = None if p.status_quo is None else float(p.status_quo[0, 0])
             outcome = issue.outcome.value if issue.outcome else None
-            parts.append(_fig(figures.forecast_strip(issue, by_issue.get(issue.id, {}), sq, outcome), f"strip-{i_idx}"))
-        parts.append(_distribution_block(run, issue, i_idx))
+            parts.append(_fig(figures.forecast_strip(issue, labelled, sq, outcome), f"strip-{i_idx}"))
+        parts.append(_distribution_block(run, issue, i_idx, lang))
         for ur in run.results:
             if issue.id not in ur.issues:
                 continue
@@ -115,7 +120,8 @@ def render(run: ForecastRun, manifest: dict[str, Any] | None = None, *, plotly: 
                 med = ur.result.diagnostics.get("median")
                 med_line = med[0] if (med is not None and len(ur.issues) == 1 and getattr(med, "ndim", 0) == 2) else None
                 parts.append(_fig(figures.trajectory_figure(issue, ur.engine, ur.actors, ur.result.trajectory[0],
-                                                            dim=k, median=med_line), f"traj-{ur.engine}-{i_idx}"))
+                                                            dim=k, median=med_line, arena=arena, lang=lang,
+                                                            label=ur.label), f"traj-{ur.engine}-{i_idx}"))
         parts.append(_stance_table(run, issue))
         parts.append("</section>")
 
@@ -151,7 +157,7 @@ def issue_distributions(run: ForecastRun, issue_id: str) -> dict[str, dict[str, 
     return {row.label: row.distribution for row in issue_rows(run, issue_id) if row.distribution is not None}
 
 
-def _distribution_block(run: ForecastRun, issue: Any, i_idx: int) -> str:
+def _distribution_block(run: ForecastRun, issue: Any, i_idx: int, lang: str = "en") -> str:
     from tawazun.report.uncertainty_figures import distribution_figure, sobol_figure, tornado_figure
 
     e = html.escape
@@ -174,15 +180,17 @@ def _distribution_block(run: ForecastRun, issue: Any, i_idx: int) -> str:
             parts.append(f"<tr><td>{e(name)}{invalid}</td><td class='num'>{num(d.get('mean'))}</td>{qs}{bp}</tr>")
         parts.append("</table>")
     sens = run.sensitivity.get(issue.id)
+    names = {a.id: actor_name(run.arena, a.id, lang) for a in run.arena.actors}
     if sens and sens["records"]:
         parts.append(_fig(tornado_figure(sens["records"], title=(
-            f"What moves the {sens['engine']} forecast most (each input from its low to its high)")),
-            f"tornado-{i_idx}"))
+            f"What moves the {sens['engine']} forecast most (each input from its low to its high)"),
+            engine=sens["engine"], names=names), f"tornado-{i_idx}"))
     if sens and sens.get("sobol"):
         sob = sens["sobol"]
         parts.append(_fig(sobol_figure(sob, title=(
             f"Sobol indices of the {sens['engine']} forecast (N = {sob.get('n')}, "
-            f"{int(100 * sob.get('conf_level', 0.95))}% intervals)")), f"sobol-{i_idx}"))
+            f"{int(100 * sob.get('conf_level', 0.95))}% intervals)"), engine=sens["engine"], names=names),
+            f"sobol-{i_idx}"))
     return "\n".join(parts)
 
 

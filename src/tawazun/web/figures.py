@@ -10,8 +10,8 @@ from plotly.subplots import make_subplots
 
 from tawazun.arena.model import Arena, mode_of
 from tawazun.forecast import result_label
+from tawazun.report import palette
 
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f")
 SYMBOLS = ("diamond", "circle", "square", "triangle-up", "x", "star")
 
 
@@ -58,7 +58,9 @@ def engine_labels(doc: dict[str, Any]) -> list[str]:
 def overview_figure(arena: Arena, series: list[tuple[str, dict[tuple[str, str], dict[str, Any]], str]],
                     title: str = "") -> go.Figure:
     """One small panel per issue on its own labelled scale; a marker per series with its
-    10–90% interval when the run has draws. ``series``: (legend label, rows, engine label)."""
+    10–90% interval when the run has draws. ``series``: (legend label, rows, engine label).
+    A series has its engine's colour (:mod:`tawazun.report.palette`, as in the report);
+    the marker symbol tells series of the same engine apart (compare page)."""
     issues = arena.issues
     height = 40 + (120 + 26 * len(series)) * len(issues)  # panels grow with the number of series
     fig = make_subplots(rows=len(issues), cols=1, subplot_titles=[i.title for i in issues],
@@ -69,12 +71,13 @@ def overview_figure(arena: Arena, series: list[tuple[str, dict[tuple[str, str], 
             row = rows.get((issue.id, engine))
             if row is None:
                 continue
-            color = PALETTE[s % len(PALETTE)]
+            color = palette.colour(engine)
             has_interval = row["q10"] is not None and row["q90"] is not None
             if has_interval:
                 # the 10–90% interval as a segment (the point forecast may lie outside it)
                 fig.add_trace(go.Scatter(
                     x=[row["q10"], row["q90"]], y=[name, name], mode="lines+markers", legendgroup=name,
+                    name=f"{name} 10–90%",
                     showlegend=False, hoverinfo="skip", line=dict(color=color, width=2),
                     marker=dict(symbol="line-ns-open", size=10, color=color),
                 ), row=r, col=1)
@@ -97,7 +100,8 @@ def overview_figure(arena: Arena, series: list[tuple[str, dict[tuple[str, str], 
         sq = issue.status_quo
         if sq is not None:
             sqv = mode_of(sq)
-            fig.add_vline(x=sqv, line=dict(color="#999", dash="dash", width=1), row=r, col=1)
+            fig.add_vline(x=sqv, line=dict(color=palette.STATUS_QUO, dash="dash", width=1), name="status quo",
+                          row=r, col=1)
     top = 34 + 26 * (1 + len(series) // 6)  # room for the legend row(s) above the first panel
     fig.update_layout(title=dict(text=title, y=1.0, yanchor="top", pad=dict(t=8)) if title else None,
                       height=height + top, template="plotly_white",
