@@ -138,6 +138,9 @@ def check_arena(arena: Arena, known: dict[str, set[str]] | None = None) -> list[
 
     if arena.scenarios is not None:
         problems.extend(_check_scenarios(arena, source_ids))
+    from tawazun.loop.questions import check_questions
+
+    problems.extend(check_questions(arena))
     return problems
 
 

@@ -13,6 +13,8 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tawazun.loop.questions import Question
+
 FORMAT = "tawazun-arena/1"
 
 ActorKind = Literal[
@@ -168,6 +170,7 @@ class Arena(_Strict):
     relations: list[Relation] = []
     # Validated by tawazun.scenarios (cross-impact balance) when present.
     scenarios: dict[str, Any] | None = None
+    questions: list[Question] = []  # forecast questions with resolution rules (tawazun.loop.questions)
 
     # Look-ups used by the compiler and the checks.
     def actor(self, actor_id: str) -> Actor:
