@@ -445,6 +445,10 @@ def to_json(run: ForecastRun) -> dict[str, Any]:
         doc["draws"] = run.draws
         doc["dist"] = run.dist
     doc["results"] = results
+    if run.arena.questions:
+        from tawazun.loop.questions import question_forecasts
+
+        doc["questions"] = question_forecasts(run)
     return doc
 
 

@@ -253,15 +253,27 @@ def question_forecasts(run: Any) -> list[dict[str, Any]]:
             if not entry["forecasts"]:
                 entry["note"] = "no draws (run with --draws > 0)"
         elif r.descriptor is not None:
-            futures = getattr(run, "scenarios", None)
-            if futures is not None:
-                entry["forecasts"].append({"engine": "cib", **scenario_forecast(q, futures.payload)})
-            else:
-                entry["note"] = "no CIB search in this run"
+            entry["forecasts"].append({"engine": "cib", **scenario_forecast(q, _futures(run))})
         else:
             entry["note"] = "dynamics outputs are not forecast by this version"
         out.append(entry)
     return out
+
+
+def _futures(run: Any) -> dict[str, Any]:
+    """The run's consistent CIB scenarios, or (a run without the search) the exact search now,
+    uncapped, so that a question's forecast never depends on whether a report was made."""
+    futures = getattr(run, "scenarios", None)
+    if futures is not None and futures.payload.get("complete", True):
+        return futures.payload
+    cache = getattr(run, "_question_futures", None)
+    if cache is None:
+        from tawazun.scenarios.analysis import analyse
+        from tawazun.scenarios.io import section_from_dict
+
+        cache = analyse(section_from_dict(run.arena.scenarios, run.arena.arena.id), tolerance=0)
+        run._question_futures = cache
+    return cache
 
 
 def headline(forecast: dict[str, Any], kind: str) -> str:
