@@ -186,7 +186,9 @@ def levers(arena: Arena, actor: str, issue: str, engine: str = "compromise", *, 
         cands, method = _candidates(engine, lo / div, hi / div, goal, np.delete(ranged.position[1, :, k], a_idx),
                                     tri[1] / div, field, ranged, a_idx, k)
         if engine == "compromise":
-            cands = np.array([_compromise_optimum(ranged, a_idx, k, field, goal, lo / div, hi / div)])
+            # the forecast is monotone in either input: the root, clipped, or an end of the room
+            cands = np.array([_compromise_optimum(ranged, a_idx, k, field, goal, lo / div, hi / div),
+                              lo / div, hi / div])
         f = _evaluate(ranged, engine, opts, col, cands, seed, unit, k)
         dist_to = np.abs(f - goal)
         # nearest to the goal; among equals the smallest change from the mode
