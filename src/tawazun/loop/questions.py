@@ -54,8 +54,10 @@ class Rule(_Strict):
         targets = [k for k in ("issue", "descriptor", "series", "regime") if getattr(self, k) is not None]
         if len(targets) != 1:
             raise ValueError("a rule names exactly one of issue, descriptor, series, regime")
-        if self.issue is None and (self.above, self.below, self.band) != (None, None, None):
-            raise ValueError("above, below and band apply to an issue rule")
+        if self.issue is None and self.band is not None:
+            raise ValueError("band applies to an issue rule")
+        if self.issue is None and self.series is None and (self.above, self.below) != (None, None):
+            raise ValueError("above and below apply to an issue or series rule")
         if self.descriptor is None and self.variant is not None:
             raise ValueError("variant applies to a descriptor rule")
         if sum(x is not None for x in (self.above, self.below, self.band)) > 1:
