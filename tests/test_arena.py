@@ -191,7 +191,7 @@ def test_arena_doc_explains_every_stance():
 
 
 def test_the_metadata_block_is_meta_and_the_old_name_still_reads(tiny_arena_path):
-    """`arena:` in the file is `Arena.meta` in Python (`run.arena.arena.id` read badly);
+    """`arena:` in the file is `Arena.meta` in Python (`run.arena.meta.id` read badly);
     `Arena.arena` stays for one release as a read-only alias, and the schema keeps `arena`."""
     arena = load_arena(tiny_arena_path)
     assert arena.meta.id == "tiny" and arena.arena is arena.meta

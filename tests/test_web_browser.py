@@ -150,3 +150,41 @@ def test_edit_validate_run_and_chart(server, tmp_path: Path) -> None:
         assert not_blank(shots / name), name
     keep_for_docs(shots / "arena.png", "web-arena.png")
     keep_for_docs(shots / "run.png", "web-run.png")
+
+
+def test_whatif_panel_shows_the_delta(server) -> None:
+    """Change a stance in the what-if panel and see the paired delta (the file is not touched)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from conftest import TINY_ARENA
+
+    base, workspace = server
+    question = """questions:
+  - {id: high, text: {en: "Above 6?"}, kind: binary, resolves_on: 2021-12-31, rule: {issue: x, above: 6}}
+"""
+    (workspace / "arenas" / "tiny.yaml").write_text(TINY_ARENA + question, encoding="utf-8")
+    before = (workspace / "arenas" / "tiny.yaml").read_bytes()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page.set_default_timeout(20_000)
+            page.goto(base + "/arenas/tiny")
+            expect(page.locator("#questions td.qf").first).to_contain_text("p = ")
+            page.select_option("#whatif-form select[name=stance]", "a.x")
+            page.select_option("#whatif-form select[name=field]", "position")
+            page.fill("#whatif-form input[name=value]", "4")
+            page.click("#whatif-form button[type=submit]")
+            table = page.locator("#whatif-table")
+            expect(table).to_be_visible()
+            # compromise at the modes moves by 1.5 * 2 / 5.1 = +0.59 (weights 1.5, 2, 1.6)
+            expect(table.locator("tr", has_text="compromise").locator("td.delta")).to_have_text("+0.59")
+            page.fill("#whatif-form input[name=value]", "40")
+            page.click("#whatif-form button[type=submit]")
+            expect(page.locator("#whatif-out .errors")).to_contain_text("stances[0].position")
+            page.select_option("#levers-form select[name=actor]", "a")
+            page.click("#levers-form button[type=submit]")
+            expect(page.locator("#levers-table")).to_contain_text("persuade b")
+        finally:
+            browser.close()
+    assert (workspace / "arenas" / "tiny.yaml").read_bytes() == before

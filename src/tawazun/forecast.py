@@ -93,6 +93,7 @@ class UnitResult:
     problem: RangedProblem  # compiled once per unit; ``problem.point()`` is what the engine saw
     result: EngineResult
     distribution: dict[str, Any] | None = None  # one issue: a summary; a space: issue -> summary
+    samples: np.ndarray | None = field(default=None, repr=False)  # (draws, d) forecasts, draw by draw
 
     @property
     def joint(self) -> bool:
@@ -351,6 +352,7 @@ def add_distributions(run: ForecastRun, *, progress: Progress | None = None, **o
             anchors = [(a.value, a.label) for a in issue.scale.anchors]
             per_dim[issue_id] = summarize(values[:, k], issue.scale.min, issue.scale.max, anchors)
         ur.distribution = per_dim if ur.joint else per_dim[ur.issues[0]]
+        ur.samples = values  # kept for paired comparisons and questions (tawazun.loop)
     run.draws = config.draws
     run.dist = config.dist
 
@@ -442,6 +444,10 @@ def to_json(run: ForecastRun) -> dict[str, Any]:
         doc["draws"] = run.draws
         doc["dist"] = run.dist
     doc["results"] = results
+    if run.arena.questions:
+        from tawazun.loop.questions import question_forecasts
+
+        doc["questions"] = question_forecasts(run)
     return doc
 
 

@@ -153,4 +153,7 @@ def check_arena(arena: Arena, known: dict[str, set[str]] | None = None) -> list[
             for e_idx, ev in enumerate(jd.evidence):
                 if ev.source not in source_ids:
                     add((("scenarios", "judgments", k, "evidence", e_idx, "source"), f"unknown source {ev.source!r}"))
+    from tawazun.loop.questions import check_questions
+
+    problems.extend(check_questions(arena))
     return problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from pydantic import ValidationError
@@ -127,8 +127,12 @@ def pydantic_problems(exc: ValidationError) -> list[tuple[LinePath, str]]:
 _pydantic_messages = pydantic_problems  # the name other modules used before
 
 
-def parse_arena_text(text: str, filename: str = "<arena>") -> Arena:
-    """Parse and validate arena YAML text; raise InputError with every problem."""
+def parse_arena_text(text: str, filename: str = "<arena>",
+                     edit: Callable[[dict[str, Any]], None] | None = None) -> Arena:
+    """Parse and validate arena YAML text; raise InputError with every problem.
+
+    ``edit(data)`` changes the parsed document in place before validation (what-if changes
+    in memory): problems then still point at the file's lines."""
     try:
         node = yaml.compose(text, Loader=_LOADER)
         data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
@@ -141,6 +145,8 @@ def parse_arena_text(text: str, filename: str = "<arena>") -> Arena:
         raise InputError(f"{filename}:1: (document): an arena file must be a YAML mapping")
     lines: dict[LinePath, int] = {}
     _line_map(node, (), lines)
+    if edit is not None:
+        edit(data)
 
     def fmt(path: LinePath, msg: str) -> str:
         return f"{filename}:{_line_for(lines, path)}: {format_path(path)}: {msg}"

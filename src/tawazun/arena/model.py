@@ -13,6 +13,8 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tawazun.loop.questions import Question
+
 FORMAT = "tawazun-arena/1"
 
 # One id rule for every id in the format (actors, issues, spaces, descriptors, variants...).
@@ -353,10 +355,11 @@ class Arena(_Strict):
     # load unchanged, but read by no engine.
     relations: list[Relation] = Field(default=[], json_schema_extra={"deprecated": True})
     scenarios: ScenariosSection | None = None
+    questions: list[Question] = []  # forecast questions with resolution rules (tawazun.loop.questions)
 
     @property
     def arena(self) -> ArenaMeta:
-        """Deprecated name of :attr:`meta` (``run.arena.arena.id`` read badly); kept for one release."""
+        """Deprecated name of :attr:`meta` (``run.arena.meta.id`` read badly); kept for one release."""
         return self.meta
 
     # Look-ups used by the compiler and the checks.

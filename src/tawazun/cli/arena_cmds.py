@@ -107,6 +107,23 @@ def print_tables(run: ForecastRun, console: Console) -> None:
         console.print("[dim]forecast: one run with every range at its mode (no draws: no interval)[/dim]")
 
 
+def print_questions(questions: list[dict], console: Console) -> None:
+    """Each question's probability (or quantiles) per engine, from the draws (docs/loop.md)."""
+    from tawazun.loop.questions import headline
+
+    if not questions:
+        return
+    table = Table(title="Questions", title_justify="left")
+    for col in ("question", "resolves", "kind", "engine", "forecast"):
+        table.add_column(col)
+    for q in questions:
+        rows = q["forecasts"] or [{"engine": "", "note": q.get("note", "")}]
+        for k, f in enumerate(rows):
+            table.add_row(q["id"] if k == 0 else "", q["resolves_on"] if k == 0 else "", q["kind"] if k == 0 else "",
+                          f["engine"], headline(f, q["kind"]) if "note" not in f else f["note"])
+    console.print(table)
+
+
 @app.command()
 @user_errors
 def forecast(
@@ -141,6 +158,7 @@ def forecast(
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     print_tables(run, console)
+    print_questions(payload.get("questions", []), console)
 
     folder = out or default_out(loaded.meta.id)
     man = manifest(run, arena_path=str(resolve(arena)), arena_sha256=arena_hash(arena),

@@ -132,9 +132,14 @@ def scenarios_cmd(
     max_seconds: Optional[float] = typer.Option(None, "--max-seconds", min=0, help="Stop the search after about this long; the list is then marked incomplete."),
     expert: Optional[list[Path]] = typer.Option(None, "--expert", help="Another expert's matrix (same descriptors and variants); repeatable. Adds frequencies."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the result as JSON to PATH ('-' = stdout)."),
+    fix: Optional[list[str]] = typer.Option(None, "--fix", help="Pin a descriptor, DESCRIPTOR=VARIANT (repeatable): list the consistent completions."),
 ) -> None:
     """Cross-impact balance: the consistent scenarios of a CIB matrix."""
     section = load_section(source)
+    if fix:
+        from tawazun.cli.loop_cmds import print_fixed
+
+        return print_fixed(section, fix, tolerance, json_out)
     others = []
     for path in expert or []:
         other = load_section(path)

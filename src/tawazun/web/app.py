@@ -612,6 +612,10 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
         run["report_url"] = f"/runs/{run_id}/report" if run["status"] == "done" else None
         return run
 
+    from tawazun.web.loop_api import register as register_loop
+
+    register_loop(app, ws, require_json)
+
     @app.get("/api/runs/{run_id}/status", tags=["runs"], summary="A run's status only (for polling)")
     def api_run_status(run_id: int) -> dict[str, Any]:
         run = store.get(run_id, full=False)
