@@ -353,6 +353,8 @@ class Arena(_Strict):
     # load unchanged, but read by no engine.
     relations: list[Relation] = Field(default=[], json_schema_extra={"deprecated": True})
     scenarios: ScenariosSection | None = None
+    # Validated by tawazun.dynamics (the security system over time) when present.
+    dynamics: dict[str, Any] | None = None
 
     @property
     def arena(self) -> ArenaMeta:
