@@ -125,22 +125,20 @@ def init_world(params: ProtestParams, runs: int, rng: np.random.Generator) -> Wo
                  np.zeros((runs, n), dtype=np.int64), occ)
 
 
-def neighbour_table(width: int, height: int, vision: int) -> np.ndarray:
-    """``(cells, (2v+1)^2 - 1)``: the cells within Moore radius ``v`` of each cell, on the torus."""
-    idx = np.arange(width * height)
-    x, y = idx % width, idx // width
-    offs = [(dx, dy) for dy in range(-vision, vision + 1) for dx in range(-vision, vision + 1) if dx or dy]
-    return np.stack([((y + dy) % height) * width + (x + dx) % width for dx, dy in offs], axis=1).astype(np.int64)
+def wrap_index(n: int, vision: int) -> np.ndarray:
+    """``w[i + vision] = i mod n`` for ``i`` in ``[-vision, n + vision)``: torus wrap without ``%``."""
+    return ((np.arange(n + 2 * vision) - vision) % n).astype(np.int64)
 
 
 @nb.njit(cache=True)
-def _world_ticks(pos, hard, risk, active, jail, occ, legit, n_cop, nbr, k, thr, j_max, seed,
+def _world_ticks(pos, hard, risk, active, jail, occ, legit, n_cop, W, v, wx, wy, k, thr, j_max, seed,
                  out_active, out_jailed):  # pragma: no cover - numba
+    # Neighbourhoods are visited row by row (dy, then dx), on the fly: a precomputed table of
+    # every cell's neighbours is (2v+1)^2 times the grid and falls out of cache on big worlds.
     np.random.seed(seed)
     n = pos.shape[0]
-    kn = nbr.shape[1]
-    buf = np.empty(kn, dtype=np.int64)
-    cells = nbr.shape[0]
+    buf = np.empty((2 * v + 1) * (2 * v + 1), dtype=np.int64)
+    cells = occ.shape[0]
     for t in range(legit.shape[0]):
         L = legit[t]
         order = np.random.permutation(n)
@@ -158,37 +156,58 @@ def _world_ticks(pos, hard, risk, active, jail, occ, legit, n_cop, nbr, k, thr, 
                 continue
             # move to a uniformly chosen empty cell in vision, if any
             c0 = pos[i]
+            x0 = c0 % W
+            y0 = c0 // W
             m = 0
-            for q in range(kn):
-                c = nbr[c0, q]
-                if occ[c] < 0:
-                    buf[m] = c
-                    m += 1
+            for dy in range(2 * v + 1):
+                rb = wy[y0 + dy] * W
+                for dx in range(2 * v + 1):
+                    if dx == v and dy == v:
+                        continue
+                    c = rb + wx[x0 + dx]
+                    if occ[c] < 0:
+                        buf[m] = c
+                        m += 1
             c1 = c0
             if m > 0:
                 c1 = buf[np.random.randint(0, m)]
                 occ[c0] = -1
                 occ[c1] = i
                 pos[i] = c1
+            x1 = c1 % W
+            y1 = c1 // W
             if i >= n_cop:
+                g = hard[i] * (1.0 - L)
+                if g <= thr:
+                    # G - R P <= G <= T whatever the neighbours: skip the scan (same result)
+                    active[i] = False
+                    continue
                 cops = 0
                 acts = 1
-                for q in range(kn):
-                    j = occ[nbr[c1, q]]
-                    if j >= 0:
-                        if j < n_cop:
-                            cops += 1
-                        elif active[j]:
-                            acts += 1
+                for dy in range(2 * v + 1):
+                    rb = wy[y1 + dy] * W
+                    for dx in range(2 * v + 1):
+                        if dx == v and dy == v:
+                            continue
+                        j = occ[rb + wx[x1 + dx]]
+                        if j >= 0:
+                            if j < n_cop:
+                                cops += 1
+                            elif active[j]:
+                                acts += 1
                 p_arrest = 1.0 - np.exp(-k * np.floor(cops / acts))
-                active[i] = hard[i] * (1.0 - L) - risk[i] * p_arrest > thr
+                active[i] = g - risk[i] * p_arrest > thr
             else:
                 m = 0
-                for q in range(kn):
-                    j = occ[nbr[c1, q]]
-                    if j >= n_cop and active[j]:
-                        buf[m] = j
-                        m += 1
+                for dy in range(2 * v + 1):
+                    rb = wy[y1 + dy] * W
+                    for dx in range(2 * v + 1):
+                        if dx == v and dy == v:
+                            continue
+                        j = occ[rb + wx[x1 + dx]]
+                        if j >= n_cop and active[j]:
+                            buf[m] = j
+                            m += 1
                 if m > 0:
                     j = buf[np.random.randint(0, m)]
                     active[j] = False
@@ -207,10 +226,10 @@ def _world_ticks(pos, hard, risk, active, jail, occ, legit, n_cop, nbr, k, thr, 
 
 
 @nb.njit(cache=True, parallel=True)
-def _advance_all(pos, hard, risk, active, jail, occ, legit, n_cop, nbr, k, thr, j_max, seeds,
+def _advance_all(pos, hard, risk, active, jail, occ, legit, n_cop, W, v, wx, wy, k, thr, j_max, seeds,
                  out_active, out_jailed):  # pragma: no cover - numba
     for r in nb.prange(pos.shape[0]):
-        _world_ticks(pos[r], hard[r], risk[r], active[r], jail[r], occ[r], legit[r], n_cop, nbr,
+        _world_ticks(pos[r], hard[r], risk[r], active[r], jail[r], occ[r], legit[r], n_cop, W, v, wx, wy,
                      k, thr, j_max, seeds[r], out_active[r], out_jailed[r])
 
 
@@ -229,9 +248,9 @@ def advance(world: World, legitimacy, ticks: int, rng: np.random.Generator):
     seeds = rng.integers(0, 2**31 - 1, size=runs)
     out_a = np.zeros((runs, ticks), dtype=np.int64)
     out_j = np.zeros((runs, ticks), dtype=np.int64)
-    nbr = neighbour_table(p.width, p.height, p.vision)
     _advance_all(world.pos, world.hardship, world.risk, world.active, world.jail, world.occ, legit,
-                 p.n_cops, nbr, p.k, p.threshold, p.j_max, seeds, out_a, out_j)
+                 p.n_cops, p.width, p.vision, wrap_index(p.width, p.vision), wrap_index(p.height, p.vision),
+                 p.k, p.threshold, p.j_max, seeds, out_a, out_j)
     world.tick += ticks
     return out_a, out_j
 
