@@ -14,9 +14,10 @@ Simulation is exact, not a discretisation: inside a step the baseline is constan
 excitation decays exponentially, so the waiting time to the next event is drawn as the
 minimum of the baseline's exponential wait and the excitation's first-arrival time
 (Dassios & Zhao 2013, "Exact simulation of Hawkes process with exponentially decaying
-intensity", Electron. Commun. Probab. 18(62)); no thinning rejections. The kernel runs per
-path under Numba and draws from the :class:`numpy.random.Generator` passed in, so a seed
-gives the same counts on every machine.
+intensity", Electron. Commun. Probab. 18(62)); no thinning rejections. The kernel runs chunks of :data:`CHUNK` paths in parallel under Numba, each chunk
+on its own stream seeded from the :class:`numpy.random.Generator` passed in, so a seed gives
+the same counts on every machine and thread count. (Event times of one path, for fitting,
+are drawn from the Generator itself.)
 
 Fitting is maximum likelihood on event times (the continuous-time log-likelihood with the
 O(n) recursion of Ogata 1978 / Ozaki 1979), on log-parameters, with standard errors from the
@@ -48,10 +49,15 @@ Z95 = float(stats.norm.ppf(0.975))
 # ------------------------------------------------------------------------------ simulation
 
 
+CHUNK = 256
+"""Paths per random stream in :func:`simulate_counts`. Changing it changes every seeded result."""
+
+
 @nb.njit(cache=True)
-def _counts_kernel(mu, alpha, decay, dt, excite0, rng, counts, excite_end):  # pragma: no cover - numba
-    n_paths, n_steps = mu.shape
-    for p in range(n_paths):
+def _counts_chunk(mu, alpha, decay, dt, excite0, seed, lo, hi, counts, excite_end):  # pragma: no cover - numba
+    np.random.seed(seed)
+    n_steps = mu.shape[1]
+    for p in range(lo, hi):
         a = alpha[p]
         d = decay[p]
         e = excite0[p]  # excitation part of the intensity at the current time
@@ -63,10 +69,9 @@ def _counts_kernel(mu, alpha, decay, dt, excite0, rng, counts, excite_end):  # p
                 # baseline's wait: Exp(m); excitation's first arrival (may never come)
                 w = np.inf
                 if m > 0.0:
-                    w = rng.exponential(1.0 / m)
+                    w = np.random.exponential(1.0 / m)
                 if e > 0.0:
-                    u = rng.random()
-                    q = 1.0 + d * np.log(u) / e
+                    q = 1.0 + d * np.log(np.random.random()) / e
                     if q > 0.0:
                         w2 = -np.log(q) / d
                         if w2 < w:
@@ -79,6 +84,14 @@ def _counts_kernel(mu, alpha, decay, dt, excite0, rng, counts, excite_end):  # p
                 c += 1
             counts[p, s] = c
         excite_end[p] = e
+
+
+@nb.njit(cache=True, parallel=True)
+def _counts_kernel(mu, alpha, decay, dt, excite0, seeds, counts, excite_end):  # pragma: no cover - numba
+    n = mu.shape[0]
+    for c in nb.prange(seeds.shape[0]):
+        _counts_chunk(mu, alpha, decay, dt, excite0, seeds[c], c * CHUNK, min(n, (c + 1) * CHUNK),
+                      counts, excite_end)
 
 
 def _per_path(x: float | np.ndarray, n: int, name: str) -> np.ndarray:
@@ -116,7 +129,9 @@ def simulate_counts(
     e0 = _per_path(excite0, n, "excite0")
     counts = np.empty(mu.shape, dtype=np.int64)
     e_end = np.empty(n)
-    _counts_kernel(np.ascontiguousarray(mu), a, d, float(dt), e0, rng, counts, e_end)
+    # one stream per chunk of CHUNK paths, seeded from rng: the same counts on any thread count
+    seeds = rng.integers(0, 2**31 - 1, size=-(-n // CHUNK))
+    _counts_kernel(np.ascontiguousarray(mu), a, d, float(dt), e0, seeds, counts, e_end)
     return (counts, e_end) if return_state else counts
 
 
