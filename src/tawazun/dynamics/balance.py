@@ -13,7 +13,8 @@ One step (a week or a month) of every path, in this order:
    * ``poisson``: ``Poisson(b * exp(d))``;
    * ``protest``: the civil-violence world of the path runs ``ticks`` ticks with legitimacy
      ``clip(x_legitimacy + d, 0, 1)``; its output is the mean share of citizens active
-     over those ticks (:mod:`.protest`). Each path keeps its own world across steps.
+     over those ticks (:mod:`.protest`). Each path keeps its own world across steps; it runs
+     ``burn_in`` ticks at the initial legitimacy before the first step.
 
 2. **States**: ``x' = clip(e + rho (x - e) + sum_c w_c (source_c - reference_c) + sigma eps,
    min, max)`` with ``eps ~ N(0, 1)``; state sources are lagged (start of the step), process
@@ -130,6 +131,7 @@ def compile_section(section: DynamicsSection, paths: int, rng: np.random.Generat
             d["params"] = params
             d["legit"] = state_ids.index(p.legitimacy)
             d["ticks"] = p.ticks
+            d["burn_in"] = p.burn_in
         proc.append(d)
     index = {**{c: ("covariate", i) for i, c in enumerate(cov_ids)},
              **{s: ("state", i) for i, s in enumerate(state_ids)},
@@ -163,7 +165,12 @@ def run_system(comp: Compiled, horizon: int, rng: np.random.Generator) -> dict[s
     in_reg = np.zeros((P, horizon, R), dtype=bool)
     x = comp.x0.copy()
     excite = {q: np.zeros(P) for q, d in enumerate(comp.proc) if d["kind"] == "hawkes"}
-    worlds = {q: protest.init_world(d["params"], P, rng) for q, d in enumerate(comp.proc) if d["kind"] == "protest"}
+    worlds = {}
+    for q, d in enumerate(comp.proc):
+        if d["kind"] == "protest":
+            worlds[q] = protest.init_world(d["params"], P, rng)
+            if d["burn_in"]:
+                protest.advance(worlds[q], np.clip(comp.x0[:, d["legit"]], 0.0, 1.0), d["burn_in"], rng)
     into_proc = {q: [c for c in comp.couplings if c.tgt_kind == "process" and c.tgt == q] for q in range(Q)}
     into_state = [[c for c in comp.couplings if c.tgt_kind == "state" and c.tgt == s] for s in range(S)]
     state_idx = {s.id: i for i, s in enumerate(comp.section.states)}

@@ -37,6 +37,8 @@ import numba as nb
 import numpy as np
 from scipy import optimize, stats
 
+from tawazun.engines.threads import compile_once
+
 __all__ = [
     "simulate_counts", "simulate_times", "stationary_rate", "branching_ratio",
     "HawkesFit", "fit_hawkes", "hawkes_loglik", "rescaled_residuals",
@@ -94,6 +96,15 @@ def _counts_kernel(mu, alpha, decay, dt, excite0, seeds, counts, excite_end):  #
                       counts, excite_end)
 
 
+def _warm() -> None:
+    # compile (or load from Numba's disk cache) every kernel once, under the shared lock
+    mu = np.full((2, 2), 0.5)
+    _counts_kernel(mu, np.full(2, 0.5), np.ones(2), 1.0, np.zeros(2), np.array([1]),
+                   np.empty((2, 2), dtype=np.int64), np.empty(2))
+    _times_kernel(np.array([0.5]), np.array([0.0, 5.0]), 0.5, 1.0, np.random.default_rng(0), 100)
+    _recursions(np.array([0.0, 1.0, 2.0]), 1.0)
+
+
 def _per_path(x: float | np.ndarray, n: int, name: str) -> np.ndarray:
     arr = np.broadcast_to(np.asarray(x, dtype=float), (n,)).copy()
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
@@ -118,6 +129,7 @@ def simulate_counts(
     a previous call, which makes the kernel steppable). With ``return_state`` the excitation
     at the end, ``(paths,)``, is returned too.
     """
+    compile_once("dynamics-hawkes", _warm)
     mu = np.atleast_2d(np.asarray(mu, dtype=float))
     if not np.all(np.isfinite(mu)) or np.any(mu < 0):
         raise ValueError("mu must be finite and >= 0")
@@ -184,6 +196,7 @@ def simulate_times(
     ``mu`` is a constant, or one value per interval of ``edges`` (``len(edges) == len(mu) + 1``,
     ``edges[0] == 0``, ``edges[-1] == horizon``).
     """
+    compile_once("dynamics-hawkes", _warm)
     mu_arr = np.atleast_1d(np.asarray(mu, dtype=float))
     if edges is None:
         if mu_arr.size != 1:
@@ -265,6 +278,7 @@ def _negll_grad(theta, times, horizon, X, edges, seg):
 
 def hawkes_loglik(times, horizon, mu, alpha, decay) -> float:
     """Log-likelihood of event times on ``[0, horizon]`` under a constant-baseline Hawkes process."""
+    compile_once("dynamics-hawkes", _warm)
     times = np.sort(np.asarray(times, dtype=float))
     X, edges, seg = _design(times, horizon, None, None)
     nll, _ = _negll_grad(np.array([np.log(mu), np.log(alpha), np.log(decay)]), times, horizon, X, edges, seg)
@@ -331,6 +345,7 @@ def fit_hawkes(
     Without ``X`` the baseline is a constant. With ``X`` (``(segments, k)``) and ``edges``
     (``segments + 1``) the baseline is ``exp(X[s] . coef)`` on ``[edges[s], edges[s+1])``.
     """
+    compile_once("dynamics-hawkes", _warm)
     times = np.sort(np.asarray(times, dtype=float))
     if times.size < 3:
         raise ValueError("a Hawkes fit needs at least 3 events")
@@ -367,6 +382,7 @@ def fit_hawkes(
 
 def rescaled_residuals(times, horizon, fit: HawkesFit, X=None, edges=None) -> np.ndarray:
     """Compensator increments ``Lambda(t_i) - Lambda(t_{i-1})`` (``t_0 = 0``): Exp(1) under the model."""
+    compile_once("dynamics-hawkes", _warm)
     times = np.sort(np.asarray(times, dtype=float))
     X, edges, seg = _design(times, float(horizon), X, edges)
     mu_seg = np.exp(X @ fit.coef)

@@ -87,6 +87,9 @@ class Process(_Strict):
     legitimacy: str | None = None
     hardship: Range = Range(low=0.0, mode=0.5, high=1.0)
     ticks: int = Field(default=5, ge=1, le=1000)
+    # ticks run before the first step at the initial legitimacy, so that the worlds start from
+    # their usual state and not from Epstein's all-quiet start (whose first ticks are an outburst)
+    burn_in: int = Field(default=20, ge=0, le=10_000)
     world: ProtestWorld = ProtestWorld()
     evidence: list[Evidence] = Field(min_length=1)
     note: str = ""

@@ -41,6 +41,8 @@ from dataclasses import dataclass, field, replace
 import numba as nb
 import numpy as np
 
+from tawazun.engines.threads import compile_once
+
 __all__ = ["ProtestParams", "World", "init_world", "advance", "run", "summarise", "effective_legitimacy"]
 
 CITIZEN, COP = 0, 1
@@ -233,11 +235,21 @@ def _advance_all(pos, hard, risk, active, jail, occ, legit, n_cop, W, v, wx, wy,
                      k, thr, j_max, seeds[r], out_active[r], out_jailed[r])
 
 
+def _warm() -> None:
+    # compile (or load from Numba's disk cache) the kernel once, under the shared lock
+    p = ProtestParams(width=5, height=5, vision=1)
+    w = init_world(p, 1, np.random.default_rng(0))
+    _advance_all(w.pos, w.hardship, w.risk, w.active, w.jail, w.occ, np.full((1, 2), 0.5), p.n_cops,
+                 p.width, p.vision, wrap_index(p.width, 1), wrap_index(p.height, 1), p.k, p.threshold,
+                 p.j_max, np.array([1]), np.zeros((1, 2), dtype=np.int64), np.zeros((1, 2), dtype=np.int64))
+
+
 def advance(world: World, legitimacy, ticks: int, rng: np.random.Generator):
     """Run every world ``ticks`` more ticks, in place. Returns ``(active, jailed)`` counts, ``(runs, ticks)``.
 
     ``legitimacy``: a scalar, ``(runs,)`` or ``(runs, ticks)``.
     """
+    compile_once("dynamics-protest", _warm)
     p = world.params
     runs = world.pos.shape[0]
     legit = np.ascontiguousarray(np.broadcast_to(

@@ -12,6 +12,7 @@ from tawazun.arena.model import Arena
 from tawazun.dynamics.balance import compile_section, run_system
 from tawazun.dynamics.model import DynamicsSection, parse
 from tawazun.errors import InputError
+from tawazun.random import generator
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -52,7 +53,7 @@ def simulate_section(section: DynamicsSection, paths: int, horizon: int, seed: i
     """Raw per-path arrays (see :func:`tawazun.dynamics.balance.run_system`)."""
     if paths < 1 or horizon < 1:
         raise ValueError("paths and horizon must be >= 1")
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    rng = generator(seed, "dynamics")
     comp = compile_section(section, paths, rng, covariates)
     return run_system(comp, horizon, rng)
 
