@@ -108,3 +108,11 @@ def test_step_dates():
     assert step_dates(dt.date(2021, 7, 31), "month", 3) == [dt.date(2021, 8, 31), dt.date(2021, 9, 30), dt.date(2021, 10, 31)]
     assert step_dates(dt.date(2021, 12, 31), "month", 2)[1] == dt.date(2022, 2, 28)
     assert step_dates(dt.date(2021, 7, 31), "week", 2) == [dt.date(2021, 8, 7), dt.date(2021, 8, 14)]
+
+
+def test_runaway_rate_is_an_input_error():
+    from tawazun.errors import InputError
+
+    sec = _section(couplings=[{"from": "management", "to": "attacks", "weight": 100.0, "evidence": EV}])
+    with pytest.raises(InputError, match=r"dynamics.processes\[0\]: the rate of 'attacks' reaches"):
+        simulate_section(sec, 10, 3, 0, covariates={"management": np.ones(10)})

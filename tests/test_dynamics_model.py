@@ -58,6 +58,7 @@ def test_fixture_is_valid_and_parses():
         ("initial: 0.5", "initial: {low: 0.6, mode: 0.5, high: 0.7}", "dynamics.states[1].initial", "low <= mode <= high"),
         ("persistence: 0.9\n      noise: {", "persistence: 1.5\n      noise: {", "dynamics.states[1].persistence", "[0, 1]"),
         ("ticks: 3", "tick: 3", "dynamics.processes[1].tick", "unknown field"),
+        ("issue: presence\n", "issue: presense\n", "dynamics.covariates[0].issue", "unknown issue 'presense'"),
         ('locator: "¶3"}]\n  states', 'locator: "¶3"}, {source: nope}]\n  states',
          "dynamics.covariates[1].evidence[1].source", "unknown source 'nope'"),
     ],

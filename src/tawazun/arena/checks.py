@@ -156,5 +156,7 @@ def check_arena(arena: Arena, known: dict[str, set[str]] | None = None) -> list[
     if getattr(arena, "dynamics", None) is not None:
         from tawazun.dynamics.model import check_section as check_dynamics
 
-        problems.extend((("dynamics",) + tuple(p), m) for p, m in check_dynamics(arena.dynamics, source_ids))
+        issue_ids = {i.id for i in arena.issues} | known.get("issues", set())
+        problems.extend((("dynamics",) + tuple(p), m)
+                        for p, m in check_dynamics(arena.dynamics, source_ids, issue_ids))
     return problems

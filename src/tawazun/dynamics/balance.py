@@ -38,6 +38,10 @@ import numpy as np
 from tawazun.arena.model import Number, triplet
 from tawazun.dynamics import hawkes, protest
 from tawazun.dynamics.model import DynamicsSection, process_order
+from tawazun.errors import InputError
+
+MAX_RATE = 1e6
+"""Events per step above which a rate is an input error (runaway couplings), not a forecast."""
 
 __all__ = ["Compiled", "compile_section", "run_system", "draw"]
 
@@ -183,13 +187,21 @@ def run_system(comp: Compiled, horizon: int, rng: np.random.Generator) -> dict[s
             drive = np.zeros(P)
             for c in into_proc[q]:
                 drive += c.weight * (_value(c, comp.cov, x, out) - c.reference)
+            rate = None
+            if d["kind"] in ("hawkes", "poisson"):
+                rate = d["baseline"] * np.exp(np.minimum(drive, 50.0))
+                if np.any(rate > MAX_RATE):
+                    raise InputError(
+                        f"dynamics.processes[{q}]: the rate of {comp.proc_ids[q]!r} reaches "
+                        f"{rate.max():.3g} events per step on some path (limit {MAX_RATE:g}): "
+                        "check the weights of the couplings into it")
             if d["kind"] == "hawkes":
-                mu = d["baseline"] * np.exp(np.minimum(drive, 50.0))
+                mu = rate
                 counts, excite[q] = hawkes.simulate_counts(mu[:, None], d["alpha"], d["decay"], rng,
                                                            excite0=excite[q], return_state=True)
                 out[q] = counts[:, 0].astype(float)
             elif d["kind"] == "poisson":
-                out[q] = rng.poisson(d["baseline"] * np.exp(np.minimum(drive, 50.0))).astype(float)
+                out[q] = rng.poisson(rate).astype(float)
             else:
                 legit = np.clip(x[:, d["legit"]] + drive, 0.0, 1.0)
                 active, _ = protest.advance(worlds[q], legit, d["ticks"], rng)

@@ -156,9 +156,13 @@ def process_order(section: DynamicsSection) -> list[str] | None:
     return out
 
 
-def check(section: DynamicsSection, source_ids: Iterable[str]) -> list[Problem]:
-    """Whole-section problems as (path relative to the section, message)."""
+def check(section: DynamicsSection, source_ids: Iterable[str],
+          issue_ids: Iterable[str] | None = None) -> list[Problem]:
+    """Whole-section problems as (path relative to the section, message).
+
+    ``issue_ids``: the arena's issues, which covariates may name (unchecked when None)."""
     sources = set(source_ids)
+    issues = None if issue_ids is None else set(issue_ids)
     problems: list[Problem] = []
     add = problems.append
 
@@ -172,6 +176,10 @@ def check(section: DynamicsSection, source_ids: Iterable[str]) -> list[Problem]:
             for e_idx, ev in enumerate(item.evidence):
                 if ev.source not in sources:
                     add(((key, idx, "evidence", e_idx, "source"), f"unknown source {ev.source!r}"))
+    if issues is not None:
+        for idx, c in enumerate(section.covariates):
+            if c.issue is not None and c.issue not in issues:
+                add((("covariates", idx, "issue"), f"unknown issue {c.issue!r}"))
     ids = section.ids()
     states = {s.id: s for s in section.states}
     procs = {p.id: p for p in section.processes}
@@ -280,7 +288,7 @@ def _loc(loc: tuple[Any, ...]) -> Path:
                                                                    or p.startswith(("function-", "literal[")))))
 
 
-def check_section(data: Any, source_ids: Iterable[str]) -> list[Problem]:
+def check_section(data: Any, source_ids: Iterable[str], issue_ids: Iterable[str] | None = None) -> list[Problem]:
     """Every problem of a raw ``dynamics`` mapping as (path, message), the path relative to it."""
     if not isinstance(data, dict):
         return [((), "expected a mapping")]
@@ -300,7 +308,7 @@ def check_section(data: Any, source_ids: Iterable[str]) -> list[Problem]:
                 continue
             seen[path] = msg
         return list(seen.items())
-    return check(section, source_ids)
+    return check(section, source_ids, issue_ids)
 
 
 def parse(data: Any) -> DynamicsSection:
