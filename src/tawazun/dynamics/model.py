@@ -9,7 +9,7 @@
         - {id: hold, initial: {...}, min: 0, max: 1, equilibrium: 0.5, persistence: 0.9, noise: 0.02, evidence: [...]}
       processes:
         - {id: attacks, kind: hawkes, baseline: {...}, excitation: {...}, decay: {...}, evidence: [...]}
-        - {id: protests, kind: protest, legitimacy: hold, ticks: 10, evidence: [...]}
+        - {id: protests, kind: protest, legitimacy: legitimacy, ticks: 5, burn_in: 20, world: {...}, evidence: [...]}
       couplings:                  # weight * (source - reference) enters the target
         - {from: us-presence, to: attacks, weight: {...}, reference: 75, evidence: [...]}
       regimes:
