@@ -18,7 +18,7 @@ def test_example_appended_to_shipped_arena():
     res = simulate(arena, paths=24, horizon=4, seed=0)
     assert set(res.series) == {"legitimacy", "balance", "attacks", "protests"}
     assert np.allclose(res.regimes["collapse"] + res.regimes["fragile-security"], 1.0)
-    # management of the balance (¶11) moves collapse the right way
-    lo = simulate(arena, paths=60, horizon=12, seed=1, covariates={"management": np.zeros(60)})
-    hi = simulate(arena, paths=60, horizon=12, seed=1, covariates={"management": np.ones(60)})
+    # the state's hold on the armed factions (¶11), as a bargaining forecast of the issue, moves collapse
+    lo = simulate(arena, paths=60, horizon=12, seed=1, covariates={"armed-factions": np.zeros(60)})
+    hi = simulate(arena, paths=60, horizon=12, seed=1, covariates={"armed-factions": np.full(60, 75.0)})
     assert lo.regimes["collapse"][-1] > hi.regimes["collapse"][-1]
