@@ -43,7 +43,7 @@ def simulate(
 
     console = Console(stderr=json_out == "-")
     picks = sorted({0, len(res.steps) // 2, len(res.steps) - 1})
-    table = Table(title=f"{loaded.arena.title}: {paths} paths, seed {seed}",
+    table = Table(title=f"{loaded.meta.title}: {paths} paths, seed {seed}",
                   caption="series: mean (10th–90th percentile) at the end of the step; P: share of paths in the regime")
     table.add_column("series")
     for i in picks:
@@ -57,7 +57,7 @@ def simulate(
     if out is not None:
         man = {
             "tawazun_version": __version__,
-            "arena": {"id": loaded.arena.id, "path": str(resolve(arena)), "sha256": arena_hash(arena)},
+            "arena": {"id": loaded.meta.id, "path": str(resolve(arena)), "sha256": arena_hash(arena)},
             "seed": seed, "paths": paths, "horizon": res.horizon,
             "command": " ".join(["tawazun", *sys.argv[1:]]),
             "python": sys.version.split()[0],

@@ -44,7 +44,7 @@ def step_dates(as_of: dt.date, step: str, horizon: int) -> list[dt.date]:
 def section_of(arena: Arena) -> DynamicsSection:
     raw = getattr(arena, "dynamics", None)
     if raw is None:
-        raise InputError(f"arena {arena.arena.id!r} has no dynamics section")
+        raise InputError(f"arena {arena.meta.id!r} has no dynamics section")
     return raw if isinstance(raw, DynamicsSection) else parse(raw)
 
 
@@ -79,7 +79,7 @@ def simulate(arena: Arena, paths: int = 1000, horizon: int | None = None, seed: 
     for j, p in enumerate(section.processes):
         summarise(p.id, raw["processes"][:, :, j], p.kind)
     regimes = {r.id: raw["regimes"][:, :, j].mean(axis=0) for j, r in enumerate(section.regimes)}
-    return SimResult(arena.arena.id, seed, horizon, paths, step_dates(arena.arena.as_of, section.step, horizon),
+    return SimResult(arena.meta.id, seed, horizon, paths, step_dates(arena.meta.as_of, section.step, horizon),
                      series, regimes, kinds)
 
 
