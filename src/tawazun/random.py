@@ -7,8 +7,8 @@ an engine, an issue or a chunk changes no other stream. docs/uncertainty.md list
 The spawn keys below are the ones each module used before they were gathered here; they
 are kept exactly (the branches are names for them), so every published number stays
 bit for bit the same. Branches differ in the length or the first element of their spawn
-key; the one way two could meet is an engine name whose CRC-32 equals 0x5EED, 0x7A57 or
-0x5E45, which tests/test_random.py rules out for every registered engine.
+key; the one way two could meet is an engine name whose CRC-32 equals 0x5EED, 0x7A57,
+0x5E45 or 0xD1A5, which tests/test_random.py rules out for every registered engine.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ _SAMPLING = 0x5EED  # per-unit input-sampling seed (forecast distributions)
 _ENSEMBLE = 0x7A57  # engine stream of the ensemble chunk starting at draw `start`
 _SENSITIVITY = 0x5E45  # engine stream of the sensitivity chunk starting at row `row`
 _BOOTSTRAP = 0xB007  # SALib's bootstrap seed for Sobol confidence intervals
+_DYNAMICS = 0xD1A5  # the dynamics section's simulation (tawazun.dynamics.simulate)
 
 
 def _crc(text: str) -> int:
@@ -49,6 +50,8 @@ _BRANCHES: dict[str, Callable[..., np.random.SeedSequence]] = {
     # backtests: an engine's stream on DEU issue i; [seed, 1] also seeds the residual
     # ensembles and PIT draws (an overlap with issue 1, kept so no number changes)
     "backtest": lambda seed, i: np.random.SeedSequence([seed, int(i)]),
+    # the dynamics section: parameter draws, then every step's processes and shocks, in order
+    "dynamics": lambda seed: np.random.SeedSequence(seed, spawn_key=(_DYNAMICS, 0)),
 }
 
 BRANCHES = tuple(_BRANCHES)

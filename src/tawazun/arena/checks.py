@@ -153,6 +153,13 @@ def check_arena(arena: Arena, known: dict[str, set[str]] | None = None) -> list[
             for e_idx, ev in enumerate(jd.evidence):
                 if ev.source not in source_ids:
                     add((("scenarios", "judgments", k, "evidence", e_idx, "source"), f"unknown source {ev.source!r}"))
+    if getattr(arena, "dynamics", None) is not None:
+        from tawazun.dynamics.model import check_section as check_dynamics
+
+        issue_ids = {i.id for i in arena.issues} | known.get("issues", set())
+        problems.extend((("dynamics",) + tuple(p), m)
+                        for p, m in check_dynamics(arena.dynamics, source_ids, issue_ids))
+
     from tawazun.loop.questions import check_questions
 
     problems.extend(check_questions(arena))

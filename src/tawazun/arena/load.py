@@ -210,7 +210,9 @@ def _validate(
         scen = None if data.get("scenarios") is None else ScenariosSection.model_validate(data["scenarios"])
     except ValidationError:
         scen = None
-    partial = Arena.model_construct(arena=meta, scenarios=scen, **parts)
+    dyn = data.get("dynamics")
+    partial = Arena.model_construct(arena=meta, scenarios=scen, dynamics=dyn if isinstance(dyn, dict) else None,
+                                    **parts)
     return partial, problems, index_maps
 
 

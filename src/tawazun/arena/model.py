@@ -356,6 +356,8 @@ class Arena(_Strict):
     relations: list[Relation] = Field(default=[], json_schema_extra={"deprecated": True})
     scenarios: ScenariosSection | None = None
     questions: list[Question] = []  # forecast questions with resolution rules (tawazun.loop.questions)
+    # Validated by tawazun.dynamics (the security system over time) when present.
+    dynamics: dict[str, Any] | None = None
 
     @property
     def arena(self) -> ArenaMeta:

@@ -14,6 +14,7 @@ from tawazun.cli import sensitivity_cmds as _sensitivity_cmds  # noqa: F401
 from tawazun.cli import web_cmds as _web_cmds  # noqa: F401
 from tawazun.cli import scenario_cmds as _scenario_cmds  # noqa: F401
 from tawazun.cli import ktab_cmds as _ktab_cmds  # noqa: F401
+from tawazun.cli import dynamics_cmds as _dynamics_cmds  # noqa: F401
 from tawazun.cli import loop_cmds as _loop_cmds  # noqa: F401
 from tawazun.cli.app import app, export_app, import_app
 

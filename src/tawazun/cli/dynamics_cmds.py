@@ -1,0 +1,70 @@
+"""`tawazun simulate`: the arena's dynamics section (attacks, protests, the armed balance) over time."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from tawazun.cli.common import atomic_write_text, user_errors, write_json
+from tawazun.cli.app import app
+from tawazun.errors import InputError
+
+ARENA_ARG = typer.Argument(None, help="Arena YAML file with a dynamics section (default: the shipped arena).",
+                           show_default=False)
+
+
+@app.command()
+@user_errors
+def simulate(
+    arena: Optional[Path] = ARENA_ARG,
+    horizon: Optional[int] = typer.Option(None, "--horizon", min=1, help="Steps after the arena's as_of (default: the section's horizon)."),
+    paths: int = typer.Option(1000, "--paths", min=1, help="Monte Carlo paths."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every random stream of the run."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Write the result JSON to PATH, or - for stdout."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write result.json and manifest.json into this folder."),
+) -> None:
+    """Simulate the security system over time: series quantiles per step and regime probabilities."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from tawazun import __version__
+    from tawazun.arena import arena_hash, load_arena, resolve
+    from tawazun.dynamics.simulate import simulate as run_sim, to_json
+
+    loaded = load_arena(arena)
+    if loaded.dynamics is None:
+        raise InputError(f"{resolve(arena)}:1: dynamics: the arena has no dynamics section")
+    res = run_sim(loaded, paths=paths, horizon=horizon, seed=seed)
+    payload = to_json(res)
+
+    console = Console(stderr=json_out == "-")
+    picks = sorted({0, len(res.steps) // 2, len(res.steps) - 1})
+    table = Table(title=f"{loaded.meta.title}: {paths} paths, seed {seed}",
+                  caption="series: mean (10th–90th percentile) at the end of the step; P: share of paths in the regime")
+    table.add_column("series")
+    for i in picks:
+        table.add_column(res.steps[i].isoformat(), justify="right")
+    for name, s in res.series.items():
+        table.add_row(name, *[f"{s['mean'][i]:.3g} ({s['0.1'][i]:.3g}–{s['0.9'][i]:.3g})" for i in picks])
+    for name, p in res.regimes.items():
+        table.add_row(f"P({name})", *[f"{p[i]:.2f}" for i in picks])
+    console.print(table)
+
+    if out is not None:
+        man = {
+            "tawazun_version": __version__,
+            "arena": {"id": loaded.meta.id, "path": str(resolve(arena)), "sha256": arena_hash(arena)},
+            "seed": seed, "paths": paths, "horizon": res.horizon,
+            "command": " ".join(["tawazun", *sys.argv[1:]]),
+            "python": sys.version.split()[0],
+        }
+        result_text = json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+        atomic_write_text(out / "result.json", result_text)
+        atomic_write_text(out / "manifest.json", json.dumps(man, ensure_ascii=False, indent=2) + "\n")
+        console.print(f"result: {out / 'result.json'}  manifest: {out / 'manifest.json'}")
+    if json_out:
+        write_json(json_out, payload)

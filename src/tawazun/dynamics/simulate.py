@@ -1,0 +1,103 @@
+"""``simulate(arena, ...)``: the arena's dynamics section over Monte Carlo paths, summarised per step."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from tawazun.arena.model import Arena
+from tawazun.dynamics.balance import compile_section, run_system
+from tawazun.dynamics.model import DynamicsSection, parse
+from tawazun.errors import InputError
+from tawazun.random import generator
+
+QUANTILES = (0.1, 0.5, 0.9)
+
+
+@dataclass(frozen=True)
+class SimResult:
+    arena: str
+    seed: int
+    horizon: int
+    paths: int
+    steps: list[dt.date]
+    series: dict[str, dict[str, np.ndarray]]          # name -> {"mean": (steps,), 0.1: (steps,), ...}
+    regimes: dict[str, np.ndarray]                    # name -> probability by step, (steps,)
+    kinds: dict[str, str]                             # series name -> state | process kind
+
+
+def step_dates(as_of: dt.date, step: str, horizon: int) -> list[dt.date]:
+    """The end date of each step after ``as_of``: weeks, or calendar months (day clipped)."""
+    if step == "week":
+        return [as_of + dt.timedelta(weeks=k) for k in range(1, horizon + 1)]
+    out = []
+    for k in range(1, horizon + 1):
+        m = as_of.month - 1 + k
+        y, m = as_of.year + m // 12, m % 12 + 1
+        out.append(dt.date(y, m, min(as_of.day, calendar.monthrange(y, m)[1])))
+    return out
+
+
+def section_of(arena: Arena) -> DynamicsSection:
+    raw = getattr(arena, "dynamics", None)
+    if raw is None:
+        raise InputError(f"arena {arena.meta.id!r} has no dynamics section")
+    return raw if isinstance(raw, DynamicsSection) else parse(raw)
+
+
+def simulate_section(section: DynamicsSection, paths: int, horizon: int, seed: int,
+                     covariates: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Raw per-path arrays (see :func:`tawazun.dynamics.balance.run_system`)."""
+    if paths < 1 or horizon < 1:
+        raise ValueError("paths and horizon must be >= 1")
+    rng = generator(seed, "dynamics")
+    comp = compile_section(section, paths, rng, covariates)
+    return run_system(comp, horizon, rng)
+
+
+def simulate(arena: Arena, paths: int = 1000, horizon: int | None = None, seed: int = 0,
+             covariates: dict[str, np.ndarray] | None = None) -> SimResult:
+    """Simulate the arena's dynamics. ``covariates``: per-path draws, ``(paths,)`` per covariate
+    id or issue id (e.g. the Monte Carlo forecasts of a bargaining engine); the rest are drawn
+    from their ranges. ``horizon`` defaults to the section's."""
+    section = section_of(arena)
+    horizon = int(horizon or section.horizon)
+    raw = simulate_section(section, paths, horizon, seed, covariates)
+    series: dict[str, dict[str, np.ndarray]] = {}
+    kinds: dict[str, str] = {}
+
+    def summarise(name: str, a: np.ndarray, kind: str) -> None:
+        q = np.quantile(a, QUANTILES, axis=0)
+        series[name] = {"mean": a.mean(axis=0), **{f"{p:g}": q[i] for i, p in enumerate(QUANTILES)}}
+        kinds[name] = kind
+
+    for j, s in enumerate(section.states):
+        summarise(s.id, raw["states"][:, :, j], "state")
+    for j, p in enumerate(section.processes):
+        summarise(p.id, raw["processes"][:, :, j], p.kind)
+    regimes = {r.id: raw["regimes"][:, :, j].mean(axis=0) for j, r in enumerate(section.regimes)}
+    return SimResult(arena.meta.id, seed, horizon, paths, step_dates(arena.meta.as_of, section.step, horizon),
+                     series, regimes, kinds)
+
+
+def to_json(res: SimResult) -> dict:
+    from tawazun import __version__
+
+    def fl(a) -> list[float]:
+        return [round(float(v), 10) for v in a]
+
+    return {
+        "arena": res.arena,
+        "version": __version__,
+        "seed": res.seed,
+        "horizon": res.horizon,
+        "paths": res.paths,
+        "steps": [d.isoformat() for d in res.steps],
+        "series": {name: {"kind": res.kinds[name], "mean": fl(v["mean"]),
+                          "quantiles": {k: fl(a) for k, a in v.items() if k != "mean"}}
+                   for name, v in res.series.items()},
+        "regimes": {name: {"probability_by_step": fl(p)} for name, p in res.regimes.items()},
+    }
