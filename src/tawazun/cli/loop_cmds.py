@@ -206,6 +206,21 @@ def _append(path: Path, make: Any) -> tuple[dict[str, Any], bool]:
         return entry, new
 
 
+def _portable(path: Path, ledger: Path) -> str:
+    """A path as the ledger records it: relative to the ledger's folder when inside it (so a
+    ledger committed with its runs audits from any clone), else absolute."""
+    base = ledger.resolve().parent
+    try:
+        return str(path.resolve().relative_to(base))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _located(recorded: str, ledger: Path) -> Path:
+    p = Path(recorded)
+    return p if p.is_absolute() else ledger.resolve().parent / p
+
+
 def _run_files(run_dir: Path) -> tuple[bytes, dict[str, Any], dict[str, Any]]:
     result = read_bytes(run_dir / "result.json", "result file")
     try:
@@ -246,8 +261,9 @@ def seal(
         for e in entries:
             if e["result_sha256"] == rh:
                 return e, False
-        entry = make_entry(result=result, manifest=manifest, arena_path=str(arena_path), arena_bytes=arena_bytes,
-                           package_sha256=digest, version=__version__, run_dir=str(run_dir.resolve()),
+        entry = make_entry(result=result, manifest=manifest, arena_path=_portable(arena_path, ledger),
+                           arena_bytes=arena_bytes, package_sha256=digest, version=__version__,
+                           run_dir=_portable(run_dir, ledger),
                            questions=doc.get("questions", []),
                            sealed=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                            prev=entries[-1]["entry_sha256"] if entries else None)
@@ -276,7 +292,7 @@ def audit(
     chain = chain_problems(entries)
     checks.append(check("ledger", e.get("entry_sha256") == entry_hash(e) and not chain,
                         "entry hash and chain hold" if not chain else "; ".join(chain)))
-    result_path = Path(e["run_dir"]) / "result.json"
+    result_path = _located(e["run_dir"], ledger) / "result.json"
     try:
         result = read_bytes(result_path, "result file")
         checks.append(check("result", sha256(result) == e["result_sha256"],
@@ -284,7 +300,7 @@ def audit(
     except InputError as exc:
         checks.append(check("result", False, exc.lines[0]))
     try:
-        arena_bytes = read_bytes(e["arena"]["path"], "arena file")
+        arena_bytes = read_bytes(_located(e["arena"]["path"], ledger), "arena file")
         same = sha256(arena_bytes) == e["arena"]["sha256"]
         checks.append(check("arena", same, f"sha256 of {e['arena']['path']} {'matches' if same else 'differs'}"))
     except InputError as exc:
