@@ -41,10 +41,13 @@ def arena_file(tmp_path: Path, name: str = ARENA) -> Path:
 
 
 def csrf(client: TestClient) -> str:
-    client.get("/")  # sets the cookie
-    token = client.cookies.get(CSRF_COOKIE)
+    """The form token, as a browser gets it: from a page's hidden field (the cookie holds
+    only the session value the token is signed over)."""
+    page = client.get("/extract").text  # also sets the cookie
+    assert client.cookies.get(CSRF_COOKIE)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token
-    return token
+    return token.group(1)
 
 
 def wait_for_run(client: TestClient, run_id: int, limit_s: float = 120) -> dict:

@@ -164,3 +164,34 @@ def check_arena(arena: Arena, known: dict[str, set[str]] | None = None) -> list[
 
     problems.extend(check_questions(arena))
     return problems
+
+
+def forecast_problems(arena: Arena) -> Iterator[Problem]:
+    """What a valid arena still needs before it can be forecast: stances, a stance on every
+    issue, and on every issue one stance with both capability and salience above 0 (else
+    an engine has nothing to weigh). Kept out of :func:`check_arena` because a draft
+    arena in progress (e.g. from ``tawazun extract``) is a valid arena without stances."""
+    if not arena.stances:
+        yield ("stances",), "the arena has no stances: nothing to forecast (each issue needs at least one)"
+        return
+    actor_cap = {a.id: a.capability for a in arena.actors}
+    for i_idx, issue in enumerate(arena.issues):
+        on_issue = [st for st in arena.stances if st.issue == issue.id]
+        if not on_issue:
+            yield ("issues", i_idx), f"no stance on issue {issue.id!r}: every issue needs at least one"
+            continue
+        # modes, because point forecasts run at the modes; stances with an unknown
+        # capability are reported elsewhere
+        pairs = [(triplet(cap)[1], triplet(st.salience)[1]) for st in on_issue
+                 if (cap := st.capability if st.capability is not None else actor_cap.get(st.actor)) is not None]
+        if not pairs:
+            continue
+        if all(c == 0 for c, _ in pairs):
+            yield ("issues", i_idx), (f"every capability on issue {issue.id!r} is 0 (at the modes): "
+                                      "nobody can move the outcome")
+        elif all(s == 0 for _, s in pairs):
+            yield ("issues", i_idx), (f"every salience on issue {issue.id!r} is 0 (at the modes): "
+                                      "nobody cares about the outcome")
+        elif all(c * s == 0 for c, s in pairs):
+            yield ("issues", i_idx), (f"no stance on issue {issue.id!r} has both capability and salience "
+                                      "above 0 (at the modes): nothing weighs on the outcome")

@@ -92,6 +92,13 @@ def read_ktab_csv(path: str | Path, *, as_of: dt.date | str | None = None,
     ``as_of`` defaults to today (a KTAB file carries no date); ``kind`` is given to every
     actor (KTAB records none).
     """
+    if as_of is None or isinstance(as_of, dt.date):
+        when = as_of or dt.date.today()
+    else:
+        try:
+            when = dt.date.fromisoformat(str(as_of))
+        except ValueError:
+            raise InputError(f"--as-of: not a date (YYYY-MM-DD): {str(as_of)[:40]!r}") from None
     path = Path(path)
     name = str(path)
     text = read_text(path, "KTAB CSV file")
@@ -174,8 +181,6 @@ def read_ktab_csv(path: str | Path, *, as_of: dt.date | str | None = None,
     if problems:
         raise InputError(problems)
 
-    when = dt.date.today() if as_of is None else (
-        as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of)))
     arena: dict[str, Any] = {
         "format": "tawazun-arena/1",
         "arena": {

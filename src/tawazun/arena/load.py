@@ -11,13 +11,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 from pydantic import ValidationError
 
-from tawazun.arena.checks import check_arena
+from tawazun.arena.checks import check_arena, forecast_problems
 from tawazun.arena.model import (
     Actor, Arena, ArenaMeta, Issue, Relation, ScenariosSection, SectionProblems, Source, Space, Stance,
 )
+from tawazun.arena.yamlsafe import format_path, load_document  # noqa: F401 - format_path re-exported
 from tawazun.errors import InputError
 from tawazun.files import read_text
 
@@ -26,8 +26,9 @@ DEFAULT_ARENA = "iraq-2021"
 
 LinePath = tuple[str | int, ...]
 
-# libyaml's safe loader is ~10x faster and reports the same marks; pure Python otherwise.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Arena files are hand-written or generated from a handful of sources: the shipped one is
+#: 70 kB. A cap keeps a mistaken or hostile file from costing minutes and gigabytes.
+MAX_ARENA_BYTES = 5 * 1024 * 1024
 
 
 def shipped_path(name: str = DEFAULT_ARENA) -> Path:
@@ -44,37 +45,12 @@ def resolve(arena: str | Path | None) -> Path:
     return Path(arena)
 
 
-def _line_map(node: yaml.Node, path: LinePath, out: dict[LinePath, int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            out[path + (key,)] = key_node.start_mark.line + 1
-            _line_map(value_node, path + (key,), out)
-            # the value's own line is what people look at for scalar fields
-            if isinstance(value_node, yaml.ScalarNode):
-                out[path + (key,)] = value_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for idx, item in enumerate(node.value):
-            _line_map(item, path + (idx,), out)
-
-
 def _line_for(lines: dict[LinePath, int], path: LinePath) -> int:
     # Walk up until a path with a known line (missing fields point at their parent).
     p = tuple(path)
     while p and p not in lines:
         p = p[:-1]
     return lines.get(p, 1)
-
-
-def format_path(path: LinePath) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(document)"
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> LinePath:
@@ -118,8 +94,10 @@ def pydantic_problems(exc: ValidationError) -> list[tuple[LinePath, str]]:
         add(path, msg)
     out = []
     for path, msgs in by_path.items():
-        # A number-or-range field reports both branches; the range message is the informative one.
-        informative = [m for m in msgs if "range must" in m] or msgs
+        # A number-or-range field reports both branches; the range message is the informative
+        # one, and "not a range" says nothing when the number branch has a reason of its own.
+        informative = ([m for m in msgs if "range must" in m]
+                       or [m for m in msgs if "instance of Range" not in m] or msgs)
         out.append((path, informative[0] if len(informative) == 1 else "; ".join(informative)))
     return out
 
@@ -128,23 +106,17 @@ _pydantic_messages = pydantic_problems  # the name other modules used before
 
 
 def parse_arena_text(text: str, filename: str = "<arena>",
-                     edit: Callable[[dict[str, Any]], None] | None = None) -> Arena:
+                     edit: Callable[[dict[str, Any]], None] | None = None, *, forecast: bool = False) -> Arena:
     """Parse and validate arena YAML text; raise InputError with every problem.
 
     ``edit(data)`` changes the parsed document in place before validation (what-if changes
-    in memory): problems then still point at the file's lines."""
-    try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"{filename}:{line}: (yaml): bad YAML: {problem}") from None
-    if node is None or not isinstance(data, dict):
+    in memory): problems then still point at the file's lines. ``forecast=True`` also
+    refuses arenas that are valid but cannot be forecast (no stances, an issue without one,
+    nothing weighing on an issue): see checks.forecast_problems."""
+    check_size(len(text.encode("utf-8")), filename)
+    data, lines = load_document(text, filename)
+    if not isinstance(data, dict):
         raise InputError(f"{filename}:1: (document): an arena file must be a YAML mapping")
-    lines: dict[LinePath, int] = {}
-    _line_map(node, (), lines)
     if edit is not None:
         edit(data)
 
@@ -157,7 +129,10 @@ def parse_arena_text(text: str, filename: str = "<arena>",
             section: {str(item.get("id")) for item in data.get(section) or [] if isinstance(item, dict)}
             for section in ("sources", "actors", "issues")
         }
-        for path, msg in check_arena(arena, known=raw_ids):
+        found = check_arena(arena, known=raw_ids)
+        if forecast:
+            found += list(forecast_problems(arena))
+        for path, msg in found:
             # a partial arena holds only valid items: map indices back to the file's
             if len(path) >= 2 and path[0] in index_maps and isinstance(path[1], int):
                 path = (path[0], index_maps[path[0]][path[1]]) + tuple(path[2:])
@@ -216,10 +191,21 @@ def _validate(
     return partial, problems, index_maps
 
 
-def load_arena(arena: str | Path | None = None) -> Arena:
-    """Load and validate an arena by path or shipped name (None: the default arena)."""
+def check_size(n_bytes: int, filename: str) -> None:
+    if n_bytes > MAX_ARENA_BYTES:
+        raise InputError(f"{filename}:1: (document): {n_bytes / 2**20:.1f} MB; arena files are limited to "
+                         f"{MAX_ARENA_BYTES // 2**20} MB")
+
+
+def load_arena(arena: str | Path | None = None, *, forecast: bool = False) -> Arena:
+    """Load and validate an arena by path or shipped name (None: the default arena);
+    ``forecast=True``: also refuse arenas that cannot be forecast (see parse_arena_text)."""
     path = resolve(arena)
-    return parse_arena_text(read_text(path, "arena file"), str(path))
+    try:
+        check_size(path.stat().st_size, str(path))  # before reading it into memory
+    except OSError:
+        pass  # read_text says what is wrong with the path
+    return parse_arena_text(read_text(path, "YAML arena file"), str(path), forecast=forecast)
 
 
 def arena_hash(arena: str | Path | None = None) -> str:

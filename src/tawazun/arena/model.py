@@ -9,9 +9,11 @@ reported at once with its field path.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator,
+)
 
 from tawazun.loop.questions import Question
 
@@ -21,6 +23,40 @@ FORMAT = "tawazun-arena/1"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 ProblemPath = tuple[Union[str, int], ...]
+
+#: Every number in an arena lies within ±MAX_MAGNITUDE: far beyond any real scale or
+#: capability, and small enough that the engines' squares, products and sums stay finite.
+MAX_MAGNITUDE = 1e9
+#: A scale must span at least this share of max(1, |min|, |max|): narrower spans are
+#: rounding noise, and the engines divide by the span.
+MIN_SPAN_RELATIVE = 1e-6
+
+
+def _magnitude(value: float | int) -> float | int:
+    if abs(value) > MAX_MAGNITUDE:
+        # via the bit length: a huge int can be neither a float nor a printable string
+        size = f"{value:.3g}" if isinstance(value, float) else f"about 1e{int(value.bit_length() * 0.30103)}"
+        bound = f"{MAX_MAGNITUDE:.0e}".replace("e+0", "e")
+        raise ValueError(f"{size} is outside ±{bound}, the bound on every number of an arena")
+    return value
+
+
+def _not_bool(value: Any) -> Any:
+    # YAML 1.1 reads yes/no/on/off/true/false as booleans, and bool is an int in Python:
+    # without this, `position: yes` would silently be 1.
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean (YAML reads yes/no/on/off/true/false as booleans)")
+    return value
+
+
+def _number_in(value: Any) -> Any:
+    if isinstance(_not_bool(value), int):
+        _magnitude(value)
+    return value
+
+
+#: A finite float within ±MAX_MAGNITUDE; booleans, NaN and infinities are refused.
+Real = Annotated[float, BeforeValidator(_number_in), Field(allow_inf_nan=False), AfterValidator(_magnitude)]
 
 
 class SectionProblems(ValueError):
@@ -48,9 +84,9 @@ class _Strict(BaseModel):
 class Range(_Strict):
     """An uncertain number: low <= mode <= high."""
 
-    low: float
-    mode: float
-    high: float
+    low: Real
+    mode: Real
+    high: Real
 
     @model_validator(mode="after")
     def _ordered(self) -> "Range":
@@ -62,7 +98,7 @@ class Range(_Strict):
         return self
 
 
-Number = Union[float, Range]
+Number = Union[Real, Range]
 
 
 def triplet(x: Number) -> tuple[float, float, float]:
@@ -114,25 +150,29 @@ class Actor(_Strict):
 
 
 class Anchor(_Strict):
-    value: float
+    value: Real
     label: str
     meaning: str = ""
 
 
 class Scale(_Strict):
-    min: float
-    max: float
+    min: Real
+    max: Real
     anchors: list[Anchor] = []
 
     @model_validator(mode="after")
     def _span(self) -> "Scale":
         if not self.max > self.min:
             raise ValueError(f"scale max ({self.max:g}) must be greater than min ({self.min:g})")
+        floor = MIN_SPAN_RELATIVE * max(1.0, abs(self.min), abs(self.max))
+        if self.max - self.min < floor:
+            raise ValueError(f"scale span {self.max - self.min:g} is too narrow: max - min must be at least "
+                             f"{floor:g} (1e-6 of max(1, |min|, |max|))")
         return self
 
 
 class Outcome(_Strict):
-    value: float
+    value: Real
     date: dt.date | None = None
     source: str | None = None
     note: str = ""
@@ -177,8 +217,8 @@ class Relation(_Strict):
 
     source: str = Field(alias="from")
     target: str = Field(alias="to")
-    sign: Literal[-1, 1]
-    weight: float = Field(default=1.0, ge=0.0, le=1.0)
+    sign: Annotated[Literal[-1, 1], BeforeValidator(_not_bool)]
+    weight: Real = Field(default=1.0, ge=0.0, le=1.0)
     note: str = ""
 
 

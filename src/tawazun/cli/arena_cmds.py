@@ -15,9 +15,10 @@ from rich.table import Table
 from tawazun.arena import arena_hash, json_schema, load_arena, resolve
 from tawazun.arena.model import mode_of
 from tawazun.cli.app import app
-from tawazun.cli.common import atomic_write_text, flag_names, user_errors, write_json
+from tawazun.cli.common import check_file_target, flag_names, user_errors, write_json
 from tawazun.cli.progress import progress_bar
 from tawazun.errors import InputError
+from tawazun.files import check_folder_target, write_folder_atomic
 from tawazun.forecast import (
     DEFAULT_DRAWS,
     FORECAST_SOBOL_N,
@@ -32,6 +33,7 @@ from tawazun.forecast import (
 )
 from tawazun.report.labels import LANGS
 
+RUN_FILES = ("result.json", "report.html", "manifest.json")  # what a forecast run folder holds
 ARENA_ARG = typer.Argument(None, help="Arena YAML file (default: the shipped iraq-2021 arena).", show_default=False)
 
 
@@ -53,7 +55,12 @@ def schema(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write t
 
 def default_out(arena_id: str) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{arena_id}-{stamp}"
+    base = Path("runs") / f"{arena_id}-{stamp}"
+    folder, k = base, 1
+    while folder.exists():  # two runs in one second: never replace the earlier one
+        k += 1
+        folder = base.with_name(f"{base.name}-{k}")
+    return folder
 
 
 # configuration field -> the flag that sets it (errors name what the user typed)
@@ -145,13 +152,19 @@ def forecast(
     """Forecast every issue of an arena with the bargaining engines; write result, manifest and report."""
     if lang not in LANGS:
         raise InputError(f"--lang: expected {' or '.join(LANGS)}, got {lang!r}")
-    loaded = load_arena(arena)
+    loaded = load_arena(arena, forecast=True)
     engines = tuple(n.strip() for flag in engine for n in flag.split(",") if n.strip())
     with flag_names(FORECAST_FLAGS):
         # the futures (CIB search) only appear in the report: skip them without one
         config = ForecastConfig(engines=engines, seed=seed, rounds=rounds, options=parse_option_flags(option),
                                 draws=draws, dist=dist, workers=workers, scheduler=scheduler,
                                 sobol_n=sobol_n, scenarios=not no_report)
+    folder = out or default_out(loaded.meta.id)
+    # Refuse an unusable --out/--json before computing anything.
+    check_folder_target(folder, RUN_FILES, "--out")
+    if json_out and json_out != "-":
+        check_file_target(json_out, "--json")
+    with flag_names(FORECAST_FLAGS):
         with progress_bar("Monte Carlo draws") as progress:
             run = execute(loaded, config, progress=progress)
     payload = to_json(run)
@@ -160,22 +173,18 @@ def forecast(
     print_tables(run, console)
     print_questions(payload.get("questions", []), console)
 
-    folder = out or default_out(loaded.meta.id)
     man = manifest(run, arena_path=str(resolve(arena)), arena_sha256=arena_hash(arena),
                    command=" ".join(["tawazun", *sys.argv[1:]]))
-    # Everything is rendered first, then written; an error or Ctrl-C before this point leaves no files.
-    report_text = None
+    # Everything is rendered first, then the folder is written in one step (tawazun.files):
+    # an error or Ctrl-C before the rename leaves no files.
+    files = {"result.json": json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False) + "\n"}
     if not no_report:
         from tawazun.report.html import render
 
-        report_text = render(run, man, lang=lang)
-    result_text = json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
-    man_text = json.dumps(man, ensure_ascii=False, indent=2) + "\n"
-    atomic_write_text(folder / "result.json", result_text)
-    if report_text is not None:
-        atomic_write_text(folder / "report.html", report_text)
-    atomic_write_text(folder / "manifest.json", man_text)
+        files["report.html"] = render(run, man, lang=lang)
+    files["manifest.json"] = json.dumps(man, ensure_ascii=False, indent=2) + "\n"
+    write_folder_atomic(folder, files, "--out", replaceable=RUN_FILES)
     if json_out:
         write_json(json_out, payload)
-    console.print(f"[bold]report:[/bold] {folder / 'report.html' if report_text else '(skipped)'}")
+    console.print(f"[bold]report:[/bold] {folder / 'report.html' if not no_report else '(skipped)'}")
     console.print(f"result: {folder / 'result.json'}  manifest: {folder / 'manifest.json'}")

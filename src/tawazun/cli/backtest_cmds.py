@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 from typing import Optional
@@ -10,10 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tawazun.cli.common import atomic_write_text, user_errors, write_json
+from tawazun.cli.common import SEED_MAX, check_file_target, user_errors, write_json
 from tawazun.cli.app import app
 from tawazun.errors import InputError
+from tawazun.files import check_folder_target, write_folder_atomic
 
+BACKTEST_FILES = ("backtest.json", "backtest.html")
 backtest_app = typer.Typer(
     help="Score engines out of fold against recorded decision outcomes.", no_args_is_help=True
 )
@@ -79,8 +82,14 @@ def deu3(
         bad = [e for e in wanted if e not in known]
         if bad:
             problems.append(f"--engines: unknown {', '.join(map(repr, bad))}; available: {', '.join(known)}")
+    if not 0 <= seed <= SEED_MAX:
+        problems.append(f"--seed: must be between 0 and {SEED_MAX}, got {seed}")
     if problems:
         raise InputError(problems)
+    if out is not None:  # before any computing
+        check_folder_target(out, BACKTEST_FILES, "--out")
+    if json_path and json_path != "-":
+        check_file_target(json_path, "--json")
 
     data = load_deu(path)
     n_prop = len(data.proposals)
@@ -110,8 +119,10 @@ def deu3(
                   f"({sk['proposals_kept']} proposals); skipped {sk['issues_skipped']} "
                   f"{sk['issues_skipped_by_reason']}; saliences imputed: {sk['saliences_imputed']}")
     if out is not None:
-        write_json(out / "backtest.json", summary)
-        atomic_write_text(out / "backtest.html", render_html(result, command))
+        write_folder_atomic(out, {
+            "backtest.json": json.dumps(summary, ensure_ascii=False, indent=2, allow_nan=False) + "\n",
+            "backtest.html": render_html(result, command),
+        }, "--out")
         console.print(f"wrote {out / 'backtest.json'} and {out / 'backtest.html'}")
     if json_path:
         write_json(json_path, summary)

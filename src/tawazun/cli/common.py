@@ -12,7 +12,11 @@ from typing import Any, Callable, Iterator, Mapping
 import typer
 
 from tawazun.errors import InputError
-from tawazun.files import atomic_write_text
+from tawazun.files import atomic_write_text, check_file_target, forget_written, written
+
+__all__ = ["atomic_write_text", "check_file_target", "check_seed", "fail", "user_errors", "write_json"]
+
+SEED_MAX = 2**32 - 1  # numpy's legacy seeding and the web form take 32-bit seeds
 
 
 def fail(lines: list[str] | str, code: int = 2) -> None:
@@ -26,12 +30,19 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        forget_written()
         try:
             return fn(*args, **kwargs)
         except InputError as exc:
             fail(exc.lines)
         except KeyboardInterrupt:
-            typer.echo("interrupted: nothing was written", err=True)
+            # true by construction: every write goes through tawazun.files, which records
+            # a file or folder only once it is in place, whole
+            done = written()
+            if done:
+                typer.echo(f"interrupted after writing {', '.join(map(str, done))}", err=True)
+            else:
+                typer.echo("interrupted: nothing was written", err=True)
             raise typer.Exit(130) from None
 
     return wrapper
@@ -49,6 +60,12 @@ def flag_names(flags: Mapping[str, str]) -> Iterator[None]:
             field, sep, rest = line.partition(": ")
             lines.append(f"{flags[field]}: {rest}" if sep and field in flags else line)
         raise InputError(lines) from None
+
+
+def check_seed(seed: int, flag: str = "--seed") -> int:
+    if not 0 <= seed <= SEED_MAX:
+        raise InputError(f"{flag}: must be between 0 and {SEED_MAX}, got {seed}")
+    return seed
 
 
 def write_json(target: str | Path, payload: Any) -> None:

@@ -9,9 +9,12 @@ from typing import Optional
 
 import typer
 
-from tawazun.cli.common import atomic_write_text, user_errors, write_json
+from tawazun.cli.common import check_file_target, check_seed, user_errors, write_json
 from tawazun.cli.app import app
 from tawazun.errors import InputError
+from tawazun.files import check_folder_target, write_folder_atomic
+
+SIM_FILES = ("result.json", "manifest.json")
 
 ARENA_ARG = typer.Argument(None, help="Arena YAML file with a dynamics section (default: the shipped arena).",
                            show_default=False)
@@ -35,9 +38,14 @@ def simulate(
     from tawazun.arena import arena_hash, load_arena, resolve
     from tawazun.dynamics.simulate import simulate as run_sim, to_json
 
+    check_seed(seed)
     loaded = load_arena(arena)
     if loaded.dynamics is None:
         raise InputError(f"{resolve(arena)}:1: dynamics: the arena has no dynamics section")
+    if out is not None:  # before any computing
+        check_folder_target(out, SIM_FILES, "--out")
+    if json_out and json_out != "-":
+        check_file_target(json_out, "--json")
     res = run_sim(loaded, paths=paths, horizon=horizon, seed=seed)
     payload = to_json(res)
 
@@ -63,8 +71,8 @@ def simulate(
             "python": sys.version.split()[0],
         }
         result_text = json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
-        atomic_write_text(out / "result.json", result_text)
-        atomic_write_text(out / "manifest.json", json.dumps(man, ensure_ascii=False, indent=2) + "\n")
+        write_folder_atomic(out, {"result.json": result_text,
+                                  "manifest.json": json.dumps(man, ensure_ascii=False, indent=2) + "\n"}, "--out")
         console.print(f"result: {out / 'result.json'}  manifest: {out / 'manifest.json'}")
     if json_out:
         write_json(json_out, payload)

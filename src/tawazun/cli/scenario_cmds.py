@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import typer
 
-from tawazun.cli.common import atomic_write_text, user_errors, write_json
+from tawazun.cli.common import atomic_write_text, check_seed, user_errors, write_json
 from tawazun.cli.app import app, export_app, import_app
 from tawazun.errors import InputError
 from tawazun.scenarios.analysis import analyse
@@ -135,6 +135,7 @@ def scenarios_cmd(
     fix: Optional[list[str]] = typer.Option(None, "--fix", help="Pin a descriptor, DESCRIPTOR=VARIANT (repeatable): list the consistent completions."),
 ) -> None:
     """Cross-impact balance: the consistent scenarios of a CIB matrix."""
+    check_seed(seed)
     section = load_section(source)
     if fix:
         from tawazun.cli.loop_cmds import print_fixed

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import typer
 
-from tawazun.cli.common import user_errors, write_json
+from tawazun.cli.common import check_seed, user_errors, write_json
 from tawazun.cli.app import app
 from tawazun.errors import InputError
 
@@ -48,7 +48,7 @@ def sensitivity_payload(arena_ref: str | None, issue: str, engine: str, draws: i
     from tawazun.uncertainty.ensemble import resolve_engine
     from tawazun.uncertainty.sensitivity import sobol, tornado
 
-    arena = load_arena(arena_ref)
+    arena = load_arena(arena_ref, forecast=True)
     ids = [i.id for i in arena.issues]
     if issue not in ids:
         raise InputError(f"--issue: {issue!r} is not an issue of {arena.meta.id}; known: {', '.join(ids)}")
@@ -126,6 +126,7 @@ def sensitivity_cmd(
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the results as JSON to PATH, or '-' for stdout."),
 ) -> None:
     """Rank the ranged inputs by how much they move the forecast: tornado and Sobol tables."""
+    check_seed(seed)
     if draws_old is not None:
         _deprecated("--draws", "--sobol-n (on `tawazun forecast`, --draws counts Monte Carlo draws)")
         sobol_n = draws_old

@@ -4,7 +4,8 @@ One row per controversial issue. Positions ``p<actor>`` and saliences ``s<actor>
 0-100; ``rp`` is the reference point (status quo), ``out`` the decision outcome. The reader
 is strict about what it cannot interpret (every malformed cell becomes one
 ``file:row N: column X: problem`` line of an :class:`InputError`; "row N" is the line number
-in the file, the header being row 1) and explicit about what it leaves out (issues without
+in the file, the header being row 1; a row with more or fewer cells than the header, a
+repeated header line and a column named twice are refused too) and explicit about what it leaves out (issues without
 an outcome, actors without a position): see :attr:`DeuData.skipped_issues` and
 :attr:`DeuData.skipped_actors`.
 
@@ -176,8 +177,13 @@ def load_deu(path: str | Path) -> DeuData:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise InputError(f"{label}: empty file") from None
-    col = {name: i for i, name in enumerate(header)}
+    col: dict[str, int] = {}
     errors: list[str] = []
+    for i, name in enumerate(header):
+        if name and name in col:  # the later column would silently win
+            errors.append(f"{label}:row 1: column {name}: appears twice in the header "
+                          f"(cells {col[name] + 1} and {i + 1})")
+        col.setdefault(name, i)
     for name in REQUIRED_COLUMNS:
         if name not in col:
             errors.append(f"{label}:row 1: column {name}: missing from the header")
@@ -196,10 +202,15 @@ def load_deu(path: str | Path) -> DeuData:
         if not any(c.strip() for c in raw):
             continue
         n_rows += 1
-        row = raw + [""] * (len(header) - len(raw))
-        if len(raw) > len(header) and any(c.strip() for c in raw[len(header):]):
+        if [c.strip() for c in raw] == header:
+            errors.append(f"{label}:row {lineno}: repeats the header line (two files joined?)")
+            continue
+        # A ragged row has lost or gained a tab somewhere: every later cell is in the wrong
+        # column, so no cell of it can be trusted.
+        if len(raw) != len(header):
             errors.append(f"{label}:row {lineno}: {len(raw)} cells but the header has {len(header)}")
             continue
+        row = raw
 
         def cell(name: str) -> str:
             i = col.get(name)

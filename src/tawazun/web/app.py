@@ -34,7 +34,7 @@ from tawazun.errors import InputError
 from tawazun.web import figures
 from tawazun.report.html import with_inline_plotly
 from tawazun.web.runs import MAX_DRAWS, RunManager, RunStore
-from tawazun.web.security import CSRF_COOKIE, CSRF_FIELD, MAX_BODY, BodySizeLimit, new_token, tokens_match
+from tawazun.web.security import CSRF_COOKIE, CSRF_FIELD, MAX_BODY, BodySizeLimit, CsrfSigner, new_token
 from tawazun.web.workspace import BadName, NotFound, Workspace, check_name, cited_paragraphs, parse_cached
 
 log = logging.getLogger("tawazun.web")
@@ -143,6 +143,8 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
     app.state.workspace = ws
     app.state.store = store
     app.state.runs = manager
+    signer = CsrfSigner()
+    app.state.csrf = signer
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
@@ -163,12 +165,14 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
     # ---- middleware ----------------------------------------------------------------------
     @app.middleware("http")
     async def csrf_cookie_and_headers(request: Request, call_next: Any) -> Response:
-        token = request.cookies.get(CSRF_COOKIE)
-        fresh = not token or len(token) < 20
-        request.state.csrf = new_token() if fresh else token
+        session = request.cookies.get(CSRF_COOKIE)
+        fresh = not session or len(session) < 20 or len(session) > 200
+        if fresh:
+            session = new_token()
+        request.state.csrf = signer.token(session)  # what the forms carry
         response = await call_next(request)
         if fresh:
-            response.set_cookie(CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict", path="/")
+            response.set_cookie(CSRF_COOKIE, session, httponly=True, samesite="strict", path="/")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -226,11 +230,15 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
             return ws.load(name), []
         except InputError as exc:
             return None, exc.lines
+        except Exception:  # noqa: BLE001 - one bad file must never break the index
+            log.exception("arena %s could not be read", name)
+            return None, [f"{ws.display_name(name)}:1: (document): this file could not be read "
+                          "(the server log has the details)"]
 
     async def checked_form(request: Request) -> dict[str, str]:
         form = await request.form()
         values = {k: v for k, v in form.items() if isinstance(v, str)}
-        if not tokens_match(request.cookies.get(CSRF_COOKIE), values.get(CSRF_FIELD)):
+        if not signer.verify(request.cookies.get(CSRF_COOKIE), values.get(CSRF_FIELD)):
             raise HTTPError(403, "the form's security token is missing or stale: reload the page and try again")
         return values
 
@@ -429,7 +437,7 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
         from tawazun.evidence.report import render_html
 
         form = await request.form()
-        if not tokens_match(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):  # type: ignore[arg-type]
+        if not signer.verify(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):  # type: ignore[arg-type]
             raise HTTPError(403, "the form's security token is missing or stale: reload the page and try again")
         text = str(form.get("text") or "").replace("\r\n", "\n")
         lang = str(form.get("lang") or "auto")
@@ -472,7 +480,7 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
     async def run_start(request: Request, name: str) -> Response:
         check_name(name)
         form = await request.form()
-        if not tokens_match(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):  # type: ignore[arg-type]
+        if not signer.verify(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):  # type: ignore[arg-type]
             raise HTTPError(403, "the form's security token is missing or stale: reload the page and try again")
         engines = [str(e) for e in form.getlist("engines")]
         if not engines:
@@ -577,7 +585,13 @@ def create_app(workspace: Path | str, *, allowed_hosts: list[str] | None = None,
 
     @app.get("/api/arenas/{name}", tags=["arenas"], summary="One arena document as JSON")
     def api_arena(name: str) -> Any:
-        return JSONResponse(jsonable_encoder(ws.load_data(name)))
+        data = jsonable_encoder(ws.load_data(name))
+        try:
+            return JSONResponse(data)
+        except ValueError:  # NaN or infinity in a hand-edited file: JSON has no such numbers
+            _arena, errors = arena_or_errors(name)
+            raise HTTPError(422, errors or [f"{ws.display_name(name)}: holds numbers JSON cannot carry "
+                                            "(NaN or infinity); fix the file"]) from None
 
     @app.put("/api/arenas/{name}", tags=["arenas"],
              summary="Replace (or create) an arena; 422 {errors: [file:line: field.path: message]} when invalid")

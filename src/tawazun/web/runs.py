@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -121,6 +122,13 @@ class RunStore:
         return [_row(r) for r in rows]  # type: ignore[misc]
 
 
+class RunInterrupted(Exception):
+    """The server is stopping (Ctrl-C / SIGTERM) while a run is in progress."""
+
+
+INTERRUPTED = "interrupted: the server stopped during the run"
+
+
 class RunManager:
     """Submits runs to one background worker thread and records them in the store."""
 
@@ -128,13 +136,14 @@ class RunManager:
         self.store = store
         self.root = workspace_root
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tawazun-run")
+        self._stopping = threading.Event()
 
     def submit(self, name: str, arena_text: str, display: str, engines: list[str] | str,
                draws: int, seed: int) -> int:
         """Validate the request now (InputError on any problem), then queue the run."""
         from tawazun.forecast import ForecastConfig, resolve_engines
 
-        arena = parse_cached(arena_text, display)
+        arena = parse_cached(arena_text, display, forecast=True)
         if not (0 <= draws <= MAX_DRAWS):
             raise InputError(f"draws: must be between 0 and {MAX_DRAWS}, got {draws}")
         if not engines:
@@ -147,7 +156,14 @@ class RunManager:
         return run_id
 
     def shutdown(self) -> None:
+        """Stop taking runs; the one in progress stops at its next progress step and is
+        recorded as interrupted (queued ones are cancelled and marked on the next start)."""
+        self._stopping.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _check_stop(self) -> None:
+        if self._stopping.is_set():
+            raise RunInterrupted()
 
     def _work(self, run_id: int, arena: Any, display: str, sha: str, config: Any) -> None:
         from tawazun.forecast import execute, manifest, to_json
@@ -159,16 +175,20 @@ class RunManager:
         last = [0.0]
 
         def phase(name: str) -> None:
+            self._check_stop()
             store.update(run_id, status="running", phase=name, progress=starts.get(name, last[0]))
 
         def progress(done: int, total: int) -> None:
+            self._check_stop()
             frac = 0.05 + 0.75 * done / max(total, 1)
             if frac - last[0] >= 0.02 or done >= total:
                 last[0] = frac
                 store.update(run_id, phase=f"Monte Carlo draws ({done}/{total})", progress=frac)
 
         try:
+            self._check_stop()
             run = execute(arena, config, progress=progress, phase=phase)
+            self._check_stop()
             store.update(run_id, phase="report", progress=0.9)
             doc = to_json(run)
             man = manifest(run, arena_path=str(self.root / display), arena_sha256=sha,
@@ -180,6 +200,11 @@ class RunManager:
         except InputError as exc:
             store.update(run_id, status="failed", phase="failed", error="\n".join(exc.lines), finished=_now())
         except Exception as exc:  # noqa: BLE001 - the user sees a message, the log the traceback
+            if isinstance(exc, RunInterrupted) or self._stopping.is_set() or sys.is_finalizing():
+                # Stopping the server makes the engines' thread pools refuse work
+                # (RuntimeError: cannot schedule new futures...): that is the stop, not a bug.
+                store.update(run_id, status="failed", phase="failed", finished=_now(), error=INTERRUPTED)
+                return
             log.exception("run %s failed", run_id)
             store.update(run_id, status="failed", phase="failed", finished=_now(),
                          error=f"the run failed: {type(exc).__name__}: {exc}"[:500])

@@ -1,14 +1,19 @@
 """Request size limit (ASGI middleware) and the CSRF token of the HTML forms.
 
-CSRF: each browser gets a random token in a cookie (SameSite=Strict, HttpOnly); every form
-carries the same token in a hidden field; a form POST whose field does not match the
-cookie is refused with 403. The JSON API instead requires ``Content-Type:
-application/json`` on writes, which a cross-site HTML form cannot send without a CORS
-preflight (and the app answers no CORS requests).
+CSRF: each browser gets a random session value in a cookie (SameSite=Strict, HttpOnly);
+every form carries ``HMAC-SHA256(server secret, session value)`` in a hidden field. A form
+POST whose field is not the HMAC of its cookie is refused with 403 (compared in constant
+time). Tied to a secret the browser never sees, a token cannot be forged by whoever can
+plant a cookie (a sibling subdomain, a man in the middle on plain HTTP): a matching
+cookie/field pair of the attacker's choosing is not enough. The secret is drawn at server
+start, so a restart makes open forms stale (reload the page). The JSON API instead
+requires ``Content-Type: application/json`` on writes, which a cross-site HTML form cannot
+send without a CORS preflight (and the app answers no CORS requests).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
@@ -88,8 +93,20 @@ class BodySizeLimit:
 
 
 def new_token() -> str:
+    """A fresh session value for the cookie."""
     return secrets.token_urlsafe(32)
 
 
-def tokens_match(cookie: str | None, field: str | None) -> bool:
-    return bool(cookie) and bool(field) and hmac.compare_digest(str(cookie), str(field))
+class CsrfSigner:
+    """Form tokens bound to a per-browser session value and a server secret."""
+
+    def __init__(self, secret: bytes | None = None):
+        self._secret = secret if secret is not None else secrets.token_bytes(32)
+
+    def token(self, session: str) -> str:
+        return hmac.new(self._secret, session.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def verify(self, session: str | None, field: str | None) -> bool:
+        if not session or not field or len(session) < 20 or not isinstance(field, str):
+            return False
+        return hmac.compare_digest(self.token(session).encode(), field.encode("utf-8", "replace"))

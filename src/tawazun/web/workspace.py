@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import logging
 import re
 import shutil
 import threading
@@ -23,10 +24,15 @@ from typing import Any
 import yaml
 
 from tawazun.arena import parse_arena_text
-from tawazun.arena.load import DEFAULT_ARENA, shipped_path
+from tawazun.arena.checks import forecast_problems
+from tawazun.arena.load import DEFAULT_ARENA, check_size, shipped_path
 from tawazun.arena.model import Arena
-from tawazun.files import atomic_write_text
+from tawazun.arena.yamlsafe import load_document
 from tawazun.errors import InputError
+from tawazun.files import atomic_write_text
+from tawazun.files import read_text as read_user_text
+
+log = logging.getLogger("tawazun.web")
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 # Source ids become file names: no separators, no leading dot.
@@ -90,23 +96,32 @@ def _parse_cached(text: str, display: str) -> tuple[Arena | None, list[str], Any
         return hit
     arena: Arena | None = None
     lines: list[str] = []
+    data: Any = None
     try:
         arena = parse_arena_text(text, display)
     except InputError as exc:
         lines = exc.lines
+    except Exception:  # noqa: BLE001 - a loader bug must not take the whole index down
+        log.exception("unexpected error loading %s", display)
+        lines = [f"{display}:1: (document): this file could not be read (the server log has the details)"]
+    # the raw document (for editing a file that does not validate), read with the same
+    # bounds as the loader: no alias bombs, no duplicate keys
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data, _ = load_document(text, display)
+    except Exception:  # noqa: BLE001 - InputError, or a bug: either way no document
         data = None
     _remember(text, display, (arena, lines, data))
     return arena, lines, data
 
 
-def parse_cached(text: str, display: str) -> Arena:
-    """parse_arena_text with the cache: the validated arena, or InputError."""
+def parse_cached(text: str, display: str, *, forecast: bool = False) -> Arena:
+    """parse_arena_text with the cache: the validated arena, or InputError. ``forecast``:
+    also refuse an arena that cannot be forecast (parsed again for the line numbers)."""
     arena, lines, _ = _parse_cached(text, display)
     if arena is None:
         raise InputError(lines or [f"{display}:1: (document): an arena file must be a YAML mapping"])
+    if forecast and any(True for _ in forecast_problems(arena)):
+        parse_arena_text(text, display, forecast=True)  # raises InputError with file:line messages
     return arena
 
 
@@ -146,10 +161,18 @@ class Workspace:
         path = self.arena_path(name)
         if not path.is_file():
             raise NotFound(f"no arena named {name!r} in the workspace")
-        return path.read_text(encoding="utf-8")
+        display = self.display_name(name)
+        check_size(path.stat().st_size, display)  # before reading a huge file into memory
+        try:
+            return read_user_text(path, "YAML arena file")
+        except InputError as exc:  # binary or not UTF-8: say it with the workspace's file name
+            raise InputError([f"{display}:1: (document): {line.split(': ', 1)[-1]}" for line in exc.lines]) from None
 
     def _entry(self, name: str) -> tuple[Arena | None, list[str], Any]:
-        text = self.read_text(name)
+        try:
+            text = self.read_text(name)
+        except InputError as exc:  # too large, binary, not UTF-8: listed as invalid, not fatal
+            return None, exc.lines, None
         return _parse_cached(text, self.display_name(name))
 
     def load(self, name: str) -> Arena:
