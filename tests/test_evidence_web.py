@@ -3,6 +3,7 @@ event loop (the server answers other requests while a paste is being read)."""
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 from pathlib import Path
@@ -25,8 +26,11 @@ def client(tmp_path: Path):
 
 
 def _token(client: TestClient) -> str:
-    client.get("/")
-    return client.cookies.get(CSRF_COOKIE)
+    """The form token from a page's hidden field: it is an HMAC of the session cookie under
+    the server's secret, not the cookie itself (docs/web.md, CSRF)."""
+    page = client.get("/extract").text
+    assert client.cookies.get(CSRF_COOKIE)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 def test_large_paste_gets_the_cap_message(client: TestClient, monkeypatch) -> None:
