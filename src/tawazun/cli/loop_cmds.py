@@ -338,24 +338,17 @@ def audit(
 # ------------------------------------------------------------------ resolve
 def read_outcomes(path: Path) -> dict[str, Any]:
     """The outcomes file, validated; problems as ``file:line: field.path: message``."""
-    import yaml
     from pydantic import ValidationError
 
-    from tawazun.arena.load import _line_for, _line_map, format_path
+    from tawazun.arena.load import _line_for, format_path
+    from tawazun.arena.yamlsafe import load_document
     from tawazun.loop.scoring import OutcomesFile
 
     text = read_text(path, "outcomes file", allow_empty=False)
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"{path}:{mark.line + 1 if mark else 1}: (yaml): bad YAML: "
-                         f"{getattr(exc, 'problem', None) or exc}") from None
+    # the arena loader's bounded reader: no alias bombs, duplicate keys and bad dates in one line
+    data, lines = load_document(text, str(path))
     if not isinstance(data, dict):
         raise InputError(f"{path}:1: (document): an outcomes file is a mapping with an `outcomes` list")
-    lines: dict = {}
-    _line_map(node, (), lines)
     try:
         return {"file": OutcomesFile.model_validate(data), "lines": lines}
     except ValidationError as exc:
