@@ -183,7 +183,7 @@ class Workspace:
         return arena
 
     def load_data(self, name: str) -> dict[str, Any]:
-        """The raw YAML document (yaml.safe_load), a private copy for editing."""
+        """The raw YAML document (read with the bounded loader), a private copy for editing."""
         _, lines, data = self._entry(name)
         if data is None and lines:
             raise InputError(lines)
