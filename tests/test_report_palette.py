@@ -83,7 +83,7 @@ def test_figures_name_actors_and_highlight_top_movers() -> None:
 
     arena = load_arena()
     issue = arena.issue("us-presence")
-    actors = ["iran", "fatah", "kataib-hezbollah"]
+    actors = ["iran", "fatah", "resistance"]
     fig = actor_map(arena, issue, actors, np.array([5.0, 15.0, 0.0]), np.array([0.6, 0.4, 0.3]),
                     np.array([0.6, 0.45, 0.85]), lang="ar", forecasts={"smp (joint: iraq-deal)": 54.1})
     texts = [a.text for a in fig.layout.annotations]
