@@ -182,7 +182,6 @@ def check(section: DynamicsSection, source_ids: Iterable[str],
                 add((("covariates", idx, "issue"), f"unknown issue {c.issue!r}"))
     ids = section.ids()
     states = {s.id: s for s in section.states}
-    procs = {p.id: p for p in section.processes}
 
     for idx, s in enumerate(section.states):
         base = ("states", idx)

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from tawazun.arena.model import Arena, Issue
 from tawazun.report import palette
 from tawazun.report.labels import (FIG_WIDTH, FONT, LABEL_SIZE, actor_name, check_lang, place_labels,
-                                   plotly_text, short_name, spread, text_box, text_width, wrap)
+                                   plotly_text, spread, text_box, text_width, wrap)
 
 TICK_SIZE = 12
 TOP_MOVERS = 5  # actors drawn in colour, with their names, in a trajectory chart

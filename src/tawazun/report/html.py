@@ -66,7 +66,6 @@ def render(run: ForecastRun, manifest: dict[str, Any] | None = None, *, plotly: 
     parts.extend(f"<th>{e(n)}</th>" for n in run.engines)
     parts.append("</tr>")
     rows_of = {i.id: {row.unit_result.engine: row for row in issue_rows(run, i.id)} for i in arena.issues}
-    by_issue = {i: {n: r.headline["value"] for n, r in rows.items()} for i, rows in rows_of.items()}
     warnings: list[str] = []
     for issue in arena.issues:
         sqv = None if issue.status_quo is None else mode_of(issue.status_quo)
@@ -104,7 +103,8 @@ def render(run: ForecastRun, manifest: dict[str, Any] | None = None, *, plotly: 
         single = next((ur for ur in run.results if ur.unit == issue.id), None)
         if single is not None:
             p = single.point()
-            labelled = {row.label: row.value for row in issue_rows(run, issue.id)}
+            # the headline of each result (docs/uncertainty.md), as in the summary table
+            labelled = {row.label: row.headline["value"] for row in issue_rows(run, issue.id)}
             parts.append(_fig(figures.actor_map(arena, issue, single.actors, p.position[0, :, 0],
                                                 p.capability[0], p.salience[0, :, 0], lang=lang,
                                                 forecasts=labelled), f"map-{i_idx}"))
