@@ -358,6 +358,17 @@ def _off_kinks(ideal, k, v, a, b, delta):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _kink_in(ideal, inc, k, a, b):
+    """A participant's ideal coordinate in [a, b], else nan. When the bracket of the root of
+    N' has shrunk to the tolerance without a Newton step landing, N' jumps there: the top
+    is the kink itself, which is returned exactly rather than to within the tolerance."""
+    for i in range(ideal.shape[0]):
+        if inc[i] and a <= ideal[i, k] <= b:
+            return ideal[i, k]
+    return np.nan
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _inner(ideal, sal, w, ud, inc, kind, x, k, t0, tol, lims, der, info):
     """Maximise N over x[k] with the other coordinate held; x[k] is left at the maximiser.
     info = (1 if x[k] ended on an end of the box or where N' jumps, else 0): there x[k] does
@@ -407,6 +418,11 @@ def _inner(ideal, sal, w, ud, inc, kind, x, k, t0, tol, lims, der, info):
                 b = t
         if b - a <= tol:
             info[0] = 1.0
+            t = _kink_in(ideal, inc, k, a, b)
+            if t == t:
+                x[k] = t
+                if _feasible(ideal, sal, ud, inc, kind, x):
+                    best = t
             break
         newton = dh < 0.0
         if newton:
@@ -417,11 +433,34 @@ def _inner(ideal, sal, w, ud, inc, kind, x, k, t0, tol, lims, der, info):
             step = tn - t
         else:
             step = 0.5 * (a + b) - t
-        t = t + step
-        if abs(step) <= tol:
+        if abs(step) <= tol and newton:
+            # A tiny Newton step means convergence only if N' changes sign just beyond
+            # it: next to an open end of the slice (a pole of N') steps are tiny too.
+            probe = t + step + (0.5 * tol if step > 0.0 else -0.5 * tol)
+            if a < probe < b:
+                x[k] = probe
+                if _derivs(ideal, sal, w, ud, inc, kind, x, der) and (der[k] > 0.0) != (h > 0.0):
+                    newton = False  # bracketed: done
+                else:
+                    if (probe - a < b - probe) if not _feasible(ideal, sal, ud, inc, kind, x) \
+                            else der[k] > 0.0:
+                        a = probe
+                    else:
+                        b = probe
+                    t = 0.5 * (a + b)
+                    continue
+            t = t + step
             x[k] = t
             if _feasible(ideal, sal, ud, inc, kind, x):
                 best = t
+            break
+        t = t + step
+        if abs(step) <= tol:  # a bisection: the bracket is within twice the tolerance
+            kink = _kink_in(ideal, inc, k, a, b)
+            x[k] = kink if kink == kink else t
+            if _feasible(ideal, sal, ud, inc, kind, x):
+                best = x[k]
+            info[0] = 1.0
             break
     if best != best:  # never inside: cannot happen on a non-empty slice; be safe
         best = 0.5 * (lims[0] + lims[1])
@@ -631,6 +670,11 @@ def _solve_draw(ideal, sal, w, ud, inc, targets, grid, ts, kind, tol, x):
             else:
                 b = s
         if b - a <= tol:
+            s = _kink_in(ideal, inc, 0, a, b)
+            if s == s:
+                y[0] = s
+                if _inner(ideal, sal, w, ud, inc, kind, y, 1, t_prev, itol, lims, der, info):
+                    best0, best1 = s, y[1]
             break
         newton = dh < 0.0
         if newton:
@@ -641,8 +685,26 @@ def _solve_draw(ideal, sal, w, ud, inc, targets, grid, ts, kind, tol, x):
             step = sn - s
         else:
             step = 0.5 * (a + b) - s
+        if abs(step) <= tol and newton:
+            # as in _inner: a tiny Newton step must be confirmed by a sign change
+            probe = s + step + (0.5 * tol if step > 0.0 else -0.5 * tol)
+            if a < probe < b:
+                y[0] = probe
+                okp = _outer_slope(ideal, sal, w, ud, inc, kind, y, t_prev, itol, lims, der,
+                                   info, sl)
+                if not (okp and (sl[0] > 0.0) != (h > 0.0)):
+                    if (probe < x0[0]) if not okp else sl[0] > 0.0:
+                        a = probe
+                    else:
+                        b = probe
+                    s = 0.5 * (a + b)
+                    continue
         s = s + step
         if abs(step) <= tol:
+            if not newton:
+                kink = _kink_in(ideal, inc, 0, a, b)
+                if kink == kink:
+                    s = kink
             y[0] = s
             if _inner(ideal, sal, w, ud, inc, kind, y, 1, t_prev, itol, lims, der, info):
                 best0, best1 = s, y[1]
