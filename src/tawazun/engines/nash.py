@@ -472,6 +472,14 @@ def _inner(ideal, sal, w, ud, inc, kind, x, k, t0, tol, lims, der, info):
 def _outer_slope(ideal, sal, w, ud, inc, kind, y, t0, itol, lims, der, info, out):
     """phi(y[0]) = max over y[1]: out = (slope, curvature) of phi, y[1] left at the inner
     maximiser. False if no y[1] gains for everyone."""
+    # Next to an ideal's first coordinate the slice passes close to that actor's cone tip,
+    # where N bends on the scale of the distance: y[1] must be found well within it for
+    # the slope to have the right sign.
+    near = 1.0
+    for i in range(ideal.shape[0]):
+        if inc[i]:
+            near = min(near, abs(y[0] - ideal[i, 0]))
+    itol = min(itol, max(1e-3 * near, 1e-15))
     if not _inner(ideal, sal, w, ud, inc, kind, y, 1, t0, itol, lims, der, info):
         return False
     if not _derivs(ideal, sal, w, ud, inc, kind, y, der):
@@ -626,7 +634,7 @@ def _solve_draw(ideal, sal, w, ud, inc, targets, grid, ts, kind, tol, x):
         y[0] = x0[0]
         y[1] = x0[1]
     itol = tol * _INNER_TOL
-    delta = tol * 1e-3
+    delta = tol  # off an ideal's coordinate by the tolerance (see _outer_slope)
     sl = np.empty(2)
     t_prev = x0[1]
     a, b = 0.0, 1.0
@@ -653,10 +661,20 @@ def _solve_draw(ideal, sal, w, ud, inc, targets, grid, ts, kind, tol, x):
                 y[0] = _off_kinks(ideal, 0, e - delta if up else e + delta, a, b, delta)
                 if _outer_slope(ideal, sal, w, ud, inc, kind, y, t_prev, itol, lims, der,
                                 info, sl) and sl[0] * h >= 0.0:
+                    # confirmed by N itself: at the top N is at least N here (a slope
+                    # taken next to a cone's tip on the box's edge can mislead)
                     y[0] = e
                     if _inner(ideal, sal, w, ud, inc, kind, y, 1, y[1], itol, lims, der, info):
-                        best0, best1 = e, y[1]
-                        break
+                        n_end = _value(ideal, sal, w, ud, inc, kind, y)
+                        y[0] = best0
+                        y[1] = best1
+                        if n_end >= _value(ideal, sal, w, ud, inc, kind, y):
+                            best0, best1 = e, 0.0
+                            y[0] = e
+                            _inner(ideal, sal, w, ud, inc, kind, y, 1, t_prev, itol, lims, der,
+                                   info)
+                            best1 = y[1]
+                            break
             if h > 0.0:
                 a = s
             else:
