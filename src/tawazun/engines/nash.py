@@ -5,8 +5,11 @@ The forecast maximises the weighted Nash product
     N(x) = sum_i w_i * ln(u_i(x) - u_i(d))
 
 over the points x of the scale box, among the points that leave every participating actor
-strictly better off than the disagreement point d. See ``docs/models/nash.md`` for the
-options and the decisions log.
+strictly better off than the disagreement point d. In one and two dimensions a compiled
+optimiser finds the maximum exactly (``solve_compiled``); ``nash_reference`` and
+``solve_reference`` keep the original NumPy grid search, the definition it is tested
+against and the path beyond two dimensions. See ``docs/models/nash.md`` for the options,
+the method and the decisions log.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ class NashOptions:
     disagreement: str = "worst"  # used only when the problem has no status quo
     min_gain: float = 1e-9  # an actor whose best possible gain over d is below this sits out
     grid: int = 1025  # coarse grid points per draw (spread over the dimensions)
-    tolerance: float = 1e-9  # refinement stops when the step is below tolerance x span
+    tolerance: float = 1e-9  # the maximiser is found to within tolerance x span
 
     def validate(self) -> None:
         for name, allowed in (("utility", UTILITIES), ("weight", WEIGHTS),
@@ -179,13 +182,15 @@ def solve_reference(ideal, sal, w, dpt, o: NashOptions):
 #     (the other held) the feasible points form an interval, known in closed form for each
 #     utility; N' is decreasing on it and runs from +inf to -inf at its open ends, so its
 #     root is bracketed and found by Newton steps that fall back to bisection when they
-#     leave the bracket or stop halving (safe at the kinks of |.|). In two dimensions the
-#     outer coordinate maximises phi(x1) = max_t N(x1, t), concave too, whose slope is
-#     dN/dx1 at (x1, t*(x1)) and curvature N11 - N12^2 / N22: the same root finder.
+#     leave the bracket or stop halving (safe at the kinks of |.|).
+#  3. In two dimensions, where N is smooth (Euclidean, quadratic), damped Newton ascent
+#     from that start; where it stalls (a top at or next to an ideal, the tip of a cone)
+#     or N has kink lines (city-block), the outer coordinate maximises
+#     phi(x1) = max_t N(x1, t), concave too, whose slope is dN/dx1 at (x1, t*(x1)) and
+#     curvature N11 - N12^2 / N22: the same root finder, each step solving step 2 on t.
 # ---------------------------------------------------------------------------------------
 
 _KINDS = {"euclidean": 0, "cityblock": 1, "quadratic": 2}
-_INNER_TOL = 1.0  # the inner coordinate is solved to this fraction of the tolerance
 _MAX_ITER = 200
 _NEWTON_ITER = 40
 _QUADRATIC = 1e-3  # Newton decrement below which the full step is taken unchecked
@@ -633,7 +638,7 @@ def _solve_draw(ideal, sal, w, ud, inc, targets, grid, ts, kind, tol, x):
             return True
         y[0] = x0[0]
         y[1] = x0[1]
-    itol = tol * _INNER_TOL
+    itol = tol
     delta = tol  # off an ideal's coordinate by the tolerance (see _outer_slope)
     sl = np.empty(2)
     t_prev = x0[1]
