@@ -116,8 +116,9 @@ def nash_before_after(draws: int, repeats: int, seed: int) -> None:
     from tawazun.arena.compile import ranged_problem
     from tawazun.engines import nash as nash_module
 
+    deal = ranged_problem(load_arena(None), "iraq-deal", joint=True)
     cases = [("emissions (10 actors, 1-D)", emissions()),
-             ("iraq-deal (18 actors, 2-D)", ranged_problem(load_arena(None), "iraq-deal", joint=True))]
+             (f"iraq-deal ({len(deal.actors)} actors, {len(deal.dims)}-D)", deal)]
     nash_module.nash(sample(cases[1][1], 8, seed))  # compile, or load Numba's cache
     env = "TAWAZUN_NASH_THREADS"
     saved = os.environ.get(env)

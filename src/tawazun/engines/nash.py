@@ -15,14 +15,13 @@ the method and the decisions log.
 from __future__ import annotations
 
 import itertools
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from numba import njit
 
 from tawazun.engines.base import EngineResult, Problem, register
-from tawazun.engines.threads import default_threads
+from tawazun.engines.threads import compile_once, default_threads, fan_out
 
 UTILITIES = ("euclidean", "cityblock", "quadratic")
 WEIGHTS = ("capability", "capability_salience")
@@ -749,43 +748,23 @@ def _solve_block(ideal, sal, w, ud, inc, targets, grid, ts, kind, tol, x, agree,
 
 _THREADS_ENV = "TAWAZUN_NASH_THREADS"
 _MIN_DRAWS_PER_THREAD = 256  # below this a thread costs more than it saves
-_COMPILED = False
 
 
 def _f64(a):
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def _ensure_compiled() -> None:
-    """Compile (or load from Numba's disk cache) once per process, under a file lock:
-    Numba's cache is not safe against processes compiling at once (numba/numba#4807)."""
-    global _COMPILED
-    if _COMPILED:
-        return
-    import os
-    import tempfile
-
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: no lock
-        fcntl = None
-    with open(os.path.join(tempfile.gettempdir(), "tawazun-nash-numba.lock"), "a+") as fh:
-        if fcntl is not None:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            for d in (1, 2):
-                ideal = np.full((1, 2, d), 0.5)
-                ideal[0, 1] = 0.75
-                w = np.ones((1, 2))
-                dpt = np.zeros((1, d))
-                solve_compiled(ideal, np.ones((1, 2, d)), w, dpt, NashOptions(), threads=1)
-        finally:
-            if fcntl is not None:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-    _COMPILED = True
+def _warm() -> None:
+    """One small call per dimension count: compiles the kernels, or loads Numba's cache."""
+    for d in (1, 2):
+        ideal = np.full((1, 2, d), 0.5)
+        ideal[0, 1] = 0.75
+        solve_compiled(ideal, np.ones((1, 2, d)), np.ones((1, 2)), np.zeros((1, d)),
+                       NashOptions(), threads=1, warm=False)
 
 
-def solve_compiled(ideal, sal, w, dpt, o: NashOptions, threads: int | None = None):
+def solve_compiled(ideal, sal, w, dpt, o: NashOptions, threads: int | None = None,
+                   warm: bool = True):
     """Same contract as :func:`solve_reference`, for 1 or 2 dimensions, draws shared
     among ``threads`` (default: ``TAWAZUN_NASH_THREADS`` / ``TAWAZUN_THREADS`` / cores).
     Every draw is computed by the same code on any thread: the answer does not depend
@@ -793,6 +772,8 @@ def solve_compiled(ideal, sal, w, dpt, o: NashOptions, threads: int | None = Non
     b, n, d = ideal.shape
     if d > 2:
         raise ValueError("the compiled Nash optimiser handles 1 or 2 dimensions")
+    if warm:
+        compile_once("nash", _warm)
     u_d, include = _participants(ideal, sal, w, dpt, o)
     grid, ts, targets = _candidates(ideal, w, dpt, o)
     ideal_c, sal_c, w_c, ud_c = _f64(ideal), _f64(sal), _f64(w), _f64(u_d)
@@ -809,14 +790,10 @@ def solve_compiled(ideal, sal, w, dpt, o: NashOptions, threads: int | None = Non
         _solve_block(ideal_c, sal_c, w_c, ud_c, inc_c, targets_c, grid_c, ts, kind, tol,
                      x, agree, lo, hi)
 
-    if workers == 1:
-        block(0, b)
-    else:  # contiguous blocks of draws; the kernel releases the GIL
-        edges = np.linspace(0, b, workers + 1).astype(int)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for fut in [pool.submit(block, int(lo), int(hi))
-                        for lo, hi in zip(edges[:-1], edges[1:])]:
-                fut.result()
+    # contiguous blocks of draws, one per thread; the kernel releases the GIL
+    edges = np.linspace(0, b, workers + 1).astype(int)
+    fan_out([lambda lo=int(lo), hi=int(hi): block(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])],
+            workers)
     x = np.where(agree[:, None], x, dpt)
     val = _objective(x[:, None, :], ideal, sal, w, u_d, include, o.utility, o.min_gain)[:, 0]
     return x, val, include, agree
@@ -871,7 +848,6 @@ def nash(problem: Problem, options: NashOptions | None = None,
     o.validate()
     ideal, sal, w, dpt, span = _normalised(problem, o)
     if problem.n_dims <= 2:
-        _ensure_compiled()
         x, val, include, agree = solve_compiled(ideal, sal, w, dpt, o)
     else:
         x, val, include, agree = solve_reference(ideal, sal, w, dpt, o)
