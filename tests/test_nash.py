@@ -206,6 +206,13 @@ def _check_against_reference(p, o, strict):
     if strict:
         assert not off.any(), (new.forecast, ref.forecast)
     for k in np.flatnonzero(off):
+        inc = ref.diagnostics["participating"][k]
+        if ref.diagnostics["gain"][k][inc].min() < 1e-9:
+            # The "deal" exists only by rounding: some participant gains nothing to 9
+            # digits (e.g. city-block utilities with equal saliences, where a boundary of
+            # the feasible set is a straight segment through the candidates). Both
+            # answers are then rounding noise.
+            continue
         n_new, n_ref = new.diagnostics["nash_product"][k], ref.diagnostics["nash_product"][k]
         # larger, or equal where the top is not a single point (e.g. city-block utilities
         # with equal saliences: N is flat along a segment)
@@ -286,7 +293,7 @@ def test_threads_change_nothing(monkeypatch):
     from tawazun.arena.compile import ranged_problem
     from tawazun.uncertainty import sample
 
-    problem = sample(ranged_problem(load_arena(), "iraq-deal", joint=True), 1100, 3)
+    problem = sample(ranged_problem(load_arena(), "iraq-deal", joint=True), 3100, 3)
     out = {}
     for threads in ("1", "2", "3"):
         monkeypatch.setenv("TAWAZUN_NASH_THREADS", threads)
@@ -303,6 +310,6 @@ def test_threads_change_nothing(monkeypatch):
     x1 = solve_compiled(ideal, sal, w, dpt, o, threads=1)[0]
     x4 = solve_compiled(ideal, sal, w, dpt, o, threads=4)[0]
     np.testing.assert_array_equal(x1, x4)
-    for k in (0, 517, 1099):
+    for k in (0, 1517, 3099):
         one = solve_compiled(ideal[k:k + 1], sal[k:k + 1], w[k:k + 1], dpt[k:k + 1], o, threads=1)[0]
         np.testing.assert_array_equal(one[0], x1[k])

@@ -747,7 +747,7 @@ def _solve_block(ideal, sal, w, ud, inc, targets, grid, ts, kind, tol, x, agree,
 
 
 _THREADS_ENV = "TAWAZUN_NASH_THREADS"
-_MIN_DRAWS_PER_THREAD = 256  # below this a thread costs more than it saves
+_MIN_DRAWS_PER_THREAD = 1024  # below this a thread costs more than it saves (~1-20 us a draw)
 
 
 def _f64(a):
