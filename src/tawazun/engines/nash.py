@@ -542,7 +542,8 @@ def _newton2(ideal, sal, w, ud, inc, kind, x, tol, der, xn):
         alpha = 1.0
         ok = False
         if slope < _QUADRATIC:
-            # close to the top: the full step, if feasible, without the logarithms of N
+            # close to the top (quadratic convergence), where N's change is below its
+            # rounding: the full step, if feasible, without the logarithms of N
             xn[0] = min(1.0, max(0.0, x[0] + p0))
             xn[1] = min(1.0, max(0.0, x[1] + p1))
             if _feasible(ideal, sal, ud, inc, kind, xn):
@@ -552,8 +553,7 @@ def _newton2(ideal, sal, w, ud, inc, kind, x, tol, der, xn):
             xn[0] = min(1.0, max(0.0, x[0] + alpha * p0))
             xn[1] = min(1.0, max(0.0, x[1] + alpha * p1))
             fn = _value(ideal, sal, w, ud, inc, kind, xn)
-            # Armijo; a tiny decrement is the quadratic-convergence regime, where N's
-            # change is below its rounding and the full step is taken as it is
+            # Armijo: N must rise by a fraction of what the slope promises
             if fn >= f + 1e-4 * alpha * slope:
                 ok = True
                 break
