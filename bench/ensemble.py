@@ -20,9 +20,16 @@ bargaining unit of the shipped arena at the default number of draws (what
 ``tawazun forecast --draws`` costs), twice: the first pass includes one-off costs such
 as Numba compilation.
 
+With --nash it compares the Nash engine before and after its compiled optimiser: the
+NumPy reference (``nash_reference``) against ``nash`` on the same sampled draws of the
+emission case and of the shipped arena's joint space (iraq-deal, 2-D), interleaved
+(reference, compiled on one thread, compiled on all threads; --repeats times), with
+the median of the per-round ratios and the largest forecast difference over the span.
+
 Run:  .venv/bin/python bench/ensemble.py [--draws 20000] [--engines compromise,median]
                                          [--workers 2] [--budget 2] [--no-dask]
       .venv/bin/python bench/ensemble.py --shipped [--draws 500]
+      .venv/bin/python bench/ensemble.py --nash [--draws 1000] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -104,6 +111,53 @@ def shipped(engines: list[str], draws: int, seed: int) -> None:
         print(f"{attempt}: {cells}; all engines {sum(totals.values()):.2f} s")
 
 
+def nash_before_after(draws: int, repeats: int, seed: int) -> None:
+    from tawazun.arena import load_arena
+    from tawazun.arena.compile import ranged_problem
+    from tawazun.engines import nash as nash_module
+
+    deal = ranged_problem(load_arena(None), "iraq-deal", joint=True)
+    cases = [("emissions (10 actors, 1-D)", emissions()),
+             (f"iraq-deal ({len(deal.actors)} actors, {len(deal.dims)}-D)", deal)]
+    nash_module.nash(sample(cases[1][1], 8, seed))  # compile, or load Numba's cache
+    env = "TAWAZUN_NASH_THREADS"
+    saved = os.environ.get(env)
+    threads = nash_module.default_threads(env)
+    print(f"Nash before/after: {draws} draws per case, {repeats} interleaved rounds, "
+          f"{os.cpu_count()} CPUs (all threads = {threads})")
+    header = (f"{'case':28} {'reference/s':>12} {'1 thread/s':>11} {'ratio':>7} "
+              f"{'all/s':>10} {'ratio':>7} {'max|diff|/span':>15}")
+    print(header)
+    print("-" * len(header))
+    try:
+        for label, rp in cases:
+            p = sample(rp, draws, seed)
+            t_ref, t_one, t_all = [], [], []
+            for _ in range(repeats):
+                ref, t = timed(lambda: nash_module.nash_reference(p))
+                t_ref.append(t)
+                os.environ[env] = "1"
+                new, t = timed(lambda: nash_module.nash(p))
+                t_one.append(t)
+                os.environ[env] = str(threads)
+                _, t = timed(lambda: nash_module.nash(p))
+                t_all.append(t)
+            assert np.array_equal(ref.diagnostics["agreement"], new.diagnostics["agreement"])
+            diff = (np.abs(ref.forecast - new.forecast) / (rp.upper - rp.lower)).max()
+            r_one = float(np.median(np.array(t_ref) / np.array(t_one)))
+            r_all = float(np.median(np.array(t_ref) / np.array(t_all)))
+            print(f"{label:28} {draws / np.median(t_ref):>12.0f} {draws / np.median(t_one):>11.0f} "
+                  f"{r_one:>6.0f}x {draws / np.median(t_all):>10.0f} {r_all:>6.0f}x {diff:>15.2e}",
+                  flush=True)
+    finally:
+        if saved is None:
+            os.environ.pop(env, None)
+        else:
+            os.environ[env] = saved
+    print("draws/s are medians over the rounds (noisy on a loaded machine); ratio = median of "
+          "reference time / compiled time within each round")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--draws", type=int, default=20000)
@@ -113,10 +167,17 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--shipped", action="store_true", help="time the shipped arena instead")
+    ap.add_argument("--nash", action="store_true",
+                    help="Nash before/after: reference vs compiled optimiser")
+    ap.add_argument("--repeats", type=int, default=3, help="interleaved rounds for --nash")
     args = ap.parse_args()
 
     get_engine("compromise")  # registers the built-ins
     engines = [e for e in args.engines.split(",") if e] or sorted(REGISTRY)
+    if args.nash:
+        draws = args.draws if args.draws != ap.get_default("draws") else 1000
+        nash_before_after(draws, max(1, args.repeats), args.seed)
+        return
     if args.shipped:
         from tawazun.uncertainty import DEFAULT_DRAWS
 
