@@ -90,7 +90,7 @@ def load_attacks(path: str | Path) -> list[AttackEvent]:
     p = Path(path)
     text = read_text(p, "CSV file of attacks", allow_empty=False)
     reader = csv.reader(io.StringIO(text, newline=""))
-    name = p.name
+    name = str(p)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:  # pragma: no cover - read_text refuses empty files
