@@ -203,3 +203,19 @@ def test_same_seed_same_times_and_paths():
     t1 = A.event_times(events, first, generator(9, "attacks", "times", 0))
     t2 = A.event_times(events, first, generator(9, "attacks", "times", 0))
     assert np.array_equal(t1, t2) and np.all(np.diff(t1) > 0)
+
+
+def test_per_case_scores_are_recorded_and_average_to_the_table():
+    first = A.parse_month("2019-01")
+    times = simulate_times(0.05, 0.05, 0.2, A.month_edges(first, 30)[-1], np.random.default_rng(4))
+    doc = A.run_attacks_backtest(times, first, 30, range(first + 12, first + 27), horizons=3,
+                                 paths=100, seed=1, n_boot=50)
+    for m in A.MODELS:
+        for s in ("crps", "log"):
+            per = np.array([po["scores"][m][s] for po in doc["per_origin"]])
+            assert per.shape == (15, 3)
+            assert doc["scores"][m]["all"][s] == pytest.approx(per.mean())
+            assert doc["scores"][m]["2"][s] == pytest.approx(per[:, 1].mean())
+            if m != "poisson":
+                ref = np.array([po["scores"]["poisson"][s] for po in doc["per_origin"]])
+                assert doc["scores"][m]["all"][f"{s}_vs_poisson"]["mean"] == pytest.approx((per - ref).mean())

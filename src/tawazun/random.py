@@ -8,7 +8,8 @@ The spawn keys below are the ones each module used before they were gathered her
 are kept exactly (the branches are names for them), so every published number stays
 bit for bit the same. Branches differ in the length or the first element of their spawn
 key; the one way two could meet is an engine name whose CRC-32 equals 0x5EED, 0x7A57,
-0x5E45 or 0xD1A5, which tests/test_random.py rules out for every registered engine.
+0x5E45 or 0xD1A5, which tests/test_random.py rules out for every registered engine
+(the ``attacks`` branch is the only one with a three-element key).
 """
 
 from __future__ import annotations

@@ -372,7 +372,9 @@ def run_attacks_backtest(
         per_origin.append({"origin": month_label(o + first_month), "fits": r.fits,
                            "observed": r.y.tolist(),
                            "mean_forecast": {m: [round(float(v), 6) for v in r.scores[m]["mean"]]
-                                             for m in MODELS}})
+                                             for m in MODELS},
+                           "scores": {m: {s: [float(v) for v in r.scores[m][s]] for s in ("crps", "log")}
+                                      for m in MODELS}})
         if progress is not None:
             progress(k + 1, len(offs))
 
