@@ -32,6 +32,7 @@ def test_branches_keep_their_spawn_keys(seed):
         ("score-bootstrap",): np.random.SeedSequence(seed),
         ("backtest", 3): np.random.SeedSequence([seed, 3]),
         ("dynamics",): np.random.SeedSequence(seed, spawn_key=(0xD1A5, 0)),
+        ("attacks", "paths", 4): np.random.SeedSequence(seed, spawn_key=(0xA77A, crc("paths"), 4)),
     }
     assert {k[0] for k in legacy} == set(BRANCHES)
     for (branch, *keys), ss in legacy.items():
@@ -47,7 +48,7 @@ def test_branches_keep_their_spawn_keys(seed):
 
 
 def test_no_engine_name_collides_with_a_branch_constant():
-    constants = {0x5EED, 0x7A57, 0x5E45, 0xD1A5}
+    constants = {0x5EED, 0x7A57, 0x5E45, 0xD1A5, 0xA77A}
     for name in REGISTRY:
         assert zlib.crc32(name.encode()) not in constants, name
 

@@ -8,7 +8,8 @@ The spawn keys below are the ones each module used before they were gathered her
 are kept exactly (the branches are names for them), so every published number stays
 bit for bit the same. Branches differ in the length or the first element of their spawn
 key; the one way two could meet is an engine name whose CRC-32 equals 0x5EED, 0x7A57,
-0x5E45 or 0xD1A5, which tests/test_random.py rules out for every registered engine.
+0x5E45 or 0xD1A5, which tests/test_random.py rules out for every registered engine
+(the ``attacks`` branch is the only one with a three-element key).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _ENSEMBLE = 0x7A57  # engine stream of the ensemble chunk starting at draw `star
 _SENSITIVITY = 0x5E45  # engine stream of the sensitivity chunk starting at row `row`
 _BOOTSTRAP = 0xB007  # SALib's bootstrap seed for Sobol confidence intervals
 _DYNAMICS = 0xD1A5  # the dynamics section's simulation (tawazun.dynamics.simulate)
+_ATTACKS = 0xA77A  # the attacks backtest (tawazun.evaluation.attacks)
 
 
 def _crc(text: str) -> int:
@@ -52,6 +54,10 @@ _BRANCHES: dict[str, Callable[..., np.random.SeedSequence]] = {
     "backtest": lambda seed, i: np.random.SeedSequence([seed, int(i)]),
     # the dynamics section: parameter draws, then every step's processes and shocks, in order
     "dynamics": lambda seed: np.random.SeedSequence(seed, spawn_key=(_DYNAMICS, 0)),
+    # the attacks backtest: ("times", 0) places events within their day/month, ("paths", k)
+    # simulates the Hawkes paths of origin k (a three-element key: no other branch has one)
+    "attacks": lambda seed, purpose, i: np.random.SeedSequence(
+        seed, spawn_key=(_ATTACKS, _crc(purpose), int(i))),
 }
 
 BRANCHES = tuple(_BRANCHES)

@@ -8,6 +8,7 @@
                 out-of-fold residual distribution that turns a point forecast into
                 a predictive distribution.
 ``report``      the self-contained HTML page.
+``attacks``     rolling-origin backtest of monthly attack counts (Hawkes vs count models).
 """
 
 from tawazun.evaluation.deu import DeuData, DeuIssue, load_deu
