@@ -130,6 +130,7 @@ class ForecastRun:
     results: list[UnitResult] = field(default_factory=list)
     sensitivity: dict[str, dict[str, Any]] = field(default_factory=dict)  # issue -> tornado (+ sobol)
     scenarios: ScenarioFutures | None = None
+    questions: list[dict[str, Any]] | None = None  # each question's forecast per engine (loop/questions.py)
     draws: int = 0
     dist: str | None = None
     created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
@@ -280,7 +281,18 @@ def execute(arena: Arena, config: ForecastConfig | None = None, *,
     if config.scenarios and arena.scenarios:
         say("scenarios")
         add_scenarios(run)
+    if arena.questions:
+        say("questions")
+        add_questions(run)
     return run
+
+
+def add_questions(run: ForecastRun) -> None:
+    """Each question's probability (or quantiles) per engine from the run's draws; a question
+    on a CIB descriptor reads the consistent futures (searched here if the run has none)."""
+    from tawazun.loop.questions import question_forecasts
+
+    run.questions = question_forecasts(run)
 
 
 def run_forecast(
@@ -445,9 +457,9 @@ def to_json(run: ForecastRun) -> dict[str, Any]:
         doc["dist"] = run.dist
     doc["results"] = results
     if run.arena.questions:
-        from tawazun.loop.questions import question_forecasts
-
-        doc["questions"] = question_forecasts(run)
+        if run.questions is None:  # a run assembled step by step, without execute()
+            add_questions(run)
+        doc["questions"] = run.questions
     return doc
 
 
