@@ -54,7 +54,8 @@ class ForecastConfig:
     dynamics_paths: int | None = None  # None: one path per draw (DYNAMICS_PATHS without draws)
     horizon: int | None = None  # steps after as_of (None: the section's)
     dynamics_engine: str | None = None  # whose forecasts feed the covariates (None: compromise, else the first)
-    scenario: str | None = None  # condition the dynamics on one consistent future (resolve_future)
+    scenario: str | None = None  # condition the dynamics on one consistent future (future_variants)
+    dynamics_futures: bool = False  # also simulate every consistent future (the report's table; costly)
 
     def __post_init__(self) -> None:
         engines = self.engines
@@ -519,7 +520,7 @@ def add_dynamics(run: ForecastRun) -> None:
     scenario = None
     futures = None
     cond = dict(covariates)
-    if config.scenario is not None or (mapped and arena.scenarios is not None and run.scenarios is not None):
+    if config.scenario is not None or (config.dynamics_futures and mapped and arena.scenarios is not None):
         if arena.scenarios is None:
             raise InputError("scenario: the arena has no scenarios section")
         payload = consistent_futures(arena, run)
@@ -631,8 +632,9 @@ def manifest(run: ForecastRun, *, arena_path: str, arena_sha256: str, command: s
         "scheduler": c.scheduler,
         "sensitivity": c.sensitivity,
         "sobol_n": c.sobol_n,
-        **({"dynamics": {"paths": run.dynamics.result.paths, "horizon": run.dynamics.result.horizon,
-                         "engine": run.dynamics.engine, "scenario": c.scenario}} if run.dynamics else {}),
+        "dynamics": ({"paths": run.dynamics.result.paths, "horizon": run.dynamics.result.horizon,
+                      "engine": run.dynamics.engine, "scenario": c.scenario, "futures": c.dynamics_futures}
+                     if run.dynamics else None),
         "command": command,
         "python": sys.version.split()[0],
     }
