@@ -48,3 +48,31 @@ def test_attacks_reference_is_the_fitted_long_run_rate():
     _, fit = fitted()
     coupling = next(c for c in section_of(load_arena(None)).couplings if c.source == "attacks")
     assert round(fit.mu / (1 - fit.branching_ratio)) == coupling.reference
+
+
+def test_shipped_section_runs_and_the_monopoly_of_force_moves_collapse():
+    from tawazun.dynamics.simulate import simulate
+
+    arena = load_arena(None)
+    res = simulate(arena, paths=24, horizon=4, seed=0)
+    assert set(res.series) == {"legitimacy", "balance", "attacks", "protests"}
+    assert np.allclose(res.regimes["collapse"] + res.regimes["fragile-security"], 1.0)
+    # the state's hold on the armed factions (¶11), as a bargaining forecast of the issue, moves collapse
+    lo = simulate(arena, paths=60, horizon=12, seed=1, covariates={"armed-factions": np.zeros(60)})
+    hi = simulate(arena, paths=60, horizon=12, seed=1, covariates={"armed-factions": np.full(60, 75.0)})
+    assert lo.regimes["collapse"][-1] > hi.regimes["collapse"][-1]
+
+
+def test_questions_may_name_the_sections_series_and_regimes():
+    # a section's series are its states and processes (a question's `series` rule names one)
+    from tawazun.arena import resolve
+    from tawazun.arena.load import parse_arena_text
+
+    text = resolve(None).read_text(encoding="utf-8")
+    extra = ("  - id: attacks-monthly\n    text: {en: \"Attacks a month by July 2022?\"}\n    kind: numeric\n"
+             "    resolves_on: 2022-07-31\n    rule: {series: attacks}\n"
+             "  - id: collapse-by-july\n    text: {en: \"Collapse by July 2022?\"}\n    kind: binary\n"
+             "    resolves_on: 2022-07-31\n    rule: {regime: collapse}\n")
+    text = text.replace("\n# ---------------- Dynamics", "\n" + extra + "\n# ---------------- Dynamics", 1)
+    arena = parse_arena_text(text, "x.yaml")
+    assert [q.id for q in arena.questions][-2:] == ["attacks-monthly", "collapse-by-july"]
