@@ -55,7 +55,7 @@ class ForecastConfig:
     horizon: int | None = None  # steps after as_of (None: the section's)
     dynamics_engine: str | None = None  # whose forecasts feed the covariates (None: compromise, else the first)
     scenario: str | None = None  # condition the dynamics on one consistent future (future_variants)
-    dynamics_futures: bool = False  # also simulate every consistent future (the report's table; costly)
+    dynamics_futures: bool = True  # also simulate every consistent future (the report's table)
 
     def __post_init__(self) -> None:
         engines = self.engines
@@ -312,6 +312,9 @@ def execute(arena: Arena, config: ForecastConfig | None = None, *,
     if config.dynamics and getattr(arena, "dynamics", None) is not None:
         say("dynamics")
         add_dynamics(run)
+    elif config.scenario is not None:
+        raise InputError("scenario: conditions the dynamics, and this run has none "
+                         "(the arena has no dynamics section, or dynamics is off)")
     return run
 
 
