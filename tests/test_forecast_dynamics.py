@@ -140,3 +140,27 @@ def test_futures_table(arena):
     assert [f["index"] for f in futures] == list(range(1, len(futures) + 1))
     from tawazun.report.html import render
     assert "id='dyn-futures'" in render(run, plotly="url")
+
+
+def test_hawkes_branching_is_checked_and_gives_excitation():
+    from tawazun.dynamics import balance
+    from tawazun.dynamics.model import check, parse
+
+    def section(**proc):
+        return parse({"processes": [{"id": "a", "kind": "hawkes", "baseline": 1.0, "decay": 2.0,
+                                     "evidence": [{"source": "s"}], **proc}]})
+
+    assert check(section(branching={"low": 0.2, "mode": 0.5, "high": 0.9}), {"s"}) == []
+    msgs = [m for _, m in check(section(branching={"low": 0.2, "mode": 0.5, "high": 1.0}), {"s"})]
+    assert any("branching ratio can reach 1" in m for m in msgs)
+    msgs = [m for _, m in check(section(branching=0.5, excitation=0.5), {"s"})]
+    assert msgs == ["a hawkes process needs exactly one of excitation / branching"]
+    comp = balance.compile_section(section(branching=0.5), 4, np.random.default_rng(0))
+    np.testing.assert_allclose(comp.proc[0]["alpha"], 0.5 * comp.proc[0]["decay"])
+
+
+def test_scenario_without_dynamics_is_an_error(arena):
+    from tawazun.errors import InputError
+
+    with pytest.raises(InputError, match="^scenario:"):
+        execute(arena, ForecastConfig(**{**FAST, "draws": 0, "dynamics": False, "scenario": "1"}))
