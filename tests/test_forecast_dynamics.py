@@ -164,3 +164,20 @@ def test_scenario_without_dynamics_is_an_error(arena):
 
     with pytest.raises(InputError, match="^scenario:"):
         execute(arena, ForecastConfig(**{**FAST, "draws": 0, "dynamics": False, "scenario": "1"}))
+
+
+def test_web_run_page_shows_the_dynamics_charts(tmp_path, monkeypatch, run):
+    # the run page renders the stored result's dynamics block with the report's figures
+    from fastapi.testclient import TestClient
+
+    from tawazun.web.app import create_app
+
+    monkeypatch.chdir(tmp_path)
+    app = create_app(tmp_path / "ws")
+    store = app.state.store
+    run_id = store.create("iraq-2021", ["compromise"], 24, 3, "0" * 64, "")
+    store.update(run_id, status="done", result=to_json(run), manifest={})
+    with TestClient(app) as client:
+        page = client.get(f"/runs/{run_id}").text
+    for div in ("dyn-fan-attacks", "dyn-regimes"):
+        assert f'id="{div}"' in page

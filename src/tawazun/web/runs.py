@@ -63,10 +63,6 @@ def _row(row: sqlite3.Row | None) -> dict[str, Any] | None:
     for key in ("result", "manifest"):
         if out.get(key) is not None:
             out[key] = json.loads(out[key])
-    if isinstance(out.get("result"), dict) and out["result"].get("dynamics"):
-        from tawazun.web.figures import dynamics_html
-
-        out["dynamics_html"] = dynamics_html(out["result"])  # the run page's charts (run.html)
     return out
 
 
