@@ -30,6 +30,7 @@ CORE_ENGINES = ("compromise", "median", "bdm")
 FORECAST_SOBOL_N = 64  # Sobol base sample per issue in a forecast (~1 s on the shipped arena)
 SCENARIO_SECONDS = 60.0  # cap on a forecast's exact CIB search (`tawazun scenarios` has none)
 DISTS = ("triangular", "pert")
+DYNAMICS_PATHS = 1000  # dynamics paths of a run without draws (its covariates: the point forecasts)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,13 @@ class ForecastConfig:
     sobol_n: int = FORECAST_SOBOL_N  # Sobol base sample per issue (0: none)
     scenarios: bool = True  # consistent CIB futures when the arena has a matrix
     scenario_seconds: float = SCENARIO_SECONDS
+    # the arena's dynamics section, coupled to the bargaining draws (add_dynamics)
+    dynamics: bool = True
+    dynamics_paths: int | None = None  # None: one path per draw (DYNAMICS_PATHS without draws)
+    horizon: int | None = None  # steps after as_of (None: the section's)
+    dynamics_engine: str | None = None  # whose forecasts feed the covariates (None: compromise, else the first)
+    scenario: str | None = None  # condition the dynamics on one consistent future (future_variants)
+    dynamics_futures: bool = True  # also simulate every consistent future (the report's table)
 
     def __post_init__(self) -> None:
         engines = self.engines
@@ -71,6 +79,10 @@ class ForecastConfig:
             raise InputError(f"sobol_n: must be 0 or more, got {self.sobol_n}")
         if self.rounds is not None and self.rounds < 0:
             raise InputError(f"rounds: must be 0 or more, got {self.rounds}")
+        if self.dynamics_paths is not None and self.dynamics_paths < 1:
+            raise InputError(f"dynamics_paths: must be at least 1, got {self.dynamics_paths}")
+        if self.horizon is not None and self.horizon < 1:
+            raise InputError(f"horizon: must be at least 1, got {self.horizon}")
         if self.draws == 0 and (self.scheduler is not None or self.workers > 1):
             raise InputError("workers: workers and scheduler spread Monte Carlo draws; set draws > 0")
 
@@ -122,6 +134,22 @@ class ScenarioFutures:
 
 
 @dataclass
+class DynamicsRun:
+    """The arena's dynamics over the run's draws (:func:`add_dynamics`).
+
+    ``result``: series quantiles and regime probabilities by step (``tawazun.dynamics.simulate``);
+    ``coupled``: covariate id -> the issue whose per-draw forecasts by ``engine`` it took;
+    ``scenario``: the consistent future the run was conditioned on ({index, variants}), if any;
+    ``futures``: per consistent future, the probability of each regime by the horizon."""
+
+    result: Any
+    engine: str | None
+    coupled: dict[str, str]
+    scenario: dict[str, Any] | None = None
+    futures: list[dict[str, Any]] | None = None
+
+
+@dataclass
 class ForecastRun:
     arena: Arena
     config: ForecastConfig
@@ -131,6 +159,7 @@ class ForecastRun:
     sensitivity: dict[str, dict[str, Any]] = field(default_factory=dict)  # issue -> tornado (+ sobol)
     scenarios: ScenarioFutures | None = None
     questions: list[dict[str, Any]] | None = None  # each question's forecast per engine (loop/questions.py)
+    dynamics: DynamicsRun | None = None
     draws: int = 0
     dist: str | None = None
     created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
@@ -281,6 +310,12 @@ def execute(arena: Arena, config: ForecastConfig | None = None, *,
     if config.scenarios and arena.scenarios:
         say("scenarios")
         add_scenarios(run)
+    if config.dynamics and getattr(arena, "dynamics", None) is not None:
+        say("dynamics")
+        add_dynamics(run)
+    elif config.scenario is not None:
+        raise InputError("scenario: conditions the dynamics, and this run has none "
+                         "(the arena has no dynamics section, or dynamics is off)")
     if arena.questions:
         say("questions")
         add_questions(run)
@@ -406,6 +441,120 @@ def add_scenarios(run: ForecastRun) -> None:
     run.scenarios = ScenarioFutures(section, payload, cap)
 
 
+def dynamics_engine(run: ForecastRun) -> str:
+    """The engine whose forecasts become the dynamics' covariates: ``config.dynamics_engine``,
+    else the compromise model (the fastest, smoothest core engine: its per-draw forecast moves
+    with every input, and it has no rounds of its own), else the run's first engine."""
+    name = run.config.dynamics_engine
+    if name is not None:
+        if name not in run.engines:
+            raise InputError(f"dynamics_engine: {name!r} is not one of the run's engines ({', '.join(run.engines)})")
+        return name
+    return "compromise" if "compromise" in run.engines else run.engines[0]
+
+
+def issue_samples(run: ForecastRun, engine: str, issue_id: str) -> tuple[np.ndarray | None, float]:
+    """``engine``'s per-draw forecasts of ``issue_id`` (None without draws) and its point forecast;
+    a single-issue unit is preferred to a joint space that also holds the issue."""
+    hits = [ur for ur in run.results if ur.engine == engine and issue_id in ur.issues]
+    if not hits:
+        raise InputError(f"dynamics_engine: {engine} gives no forecast of issue {issue_id!r}")
+    ur = min(hits, key=lambda u: len(u.issues))
+    k = ur.issues.index(issue_id)
+    samples = None if ur.samples is None else ur.samples[:, k]
+    return samples, float(ur.result.forecast[0, k])
+
+
+def future_variants(section: Any, ident: str, payload: dict[str, Any]) -> tuple[int, dict[str, str]]:
+    """A consistent future named by ``ident``: its 1-based index in the list ``tawazun
+    scenarios`` prints (the exact search's order), or its variants, written as in that list's
+    row — comma-separated variant ids in descriptor order (``relabelled,on-time,...``) or
+    ``DESCRIPTOR=VARIANT`` pairs naming every descriptor. Returns (index, descriptor -> variant)."""
+    futures = payload["scenarios"]
+    descs = [d.id for d in section.descriptors]
+    text = str(ident).strip()
+    if text.isdigit():
+        k = int(text)
+        if not 1 <= k <= len(futures):
+            raise InputError(f"scenario: no consistent scenario #{k}; there are {len(futures)} (tawazun scenarios lists them)")
+        return k, dict(futures[k - 1]["variants"])
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if parts and all("=" in p for p in parts):
+        wanted = dict(p.split("=", 1) for p in parts)
+    elif len(parts) == len(descs):
+        wanted = dict(zip(descs, parts))
+    else:
+        raise InputError(f"scenario: expected a scenario number or {len(descs)} comma-separated variants "
+                         f"({', '.join(descs)}), got {ident!r}")
+    for k, sc in enumerate(futures, 1):
+        if dict(sc["variants"]) == wanted:
+            return k, dict(sc["variants"])
+    raise InputError(f"scenario: {ident!r} is not one of the {len(futures)} consistent scenarios (tawazun scenarios lists them)")
+
+
+def consistent_futures(arena: Arena, run: ForecastRun | None = None) -> dict[str, Any]:
+    """The run's CIB result when it has one, else the exact search (uncapped, as `tawazun scenarios`)."""
+    if run is not None and run.scenarios is not None:
+        return run.scenarios.payload
+    from tawazun.scenarios.analysis import analyse
+
+    return analyse(arena.scenarios, tolerance=0)
+
+
+def add_dynamics(run: ForecastRun) -> None:
+    """The arena's dynamics section over the run's Monte Carlo draws.
+
+    Path ``i`` takes draw ``i`` (``i mod draws`` when there are more paths than draws): each
+    covariate that names an issue takes :func:`dynamics_engine`'s forecast of that issue in the
+    same draw, so the dynamics' intervals carry the bargaining uncertainty as well as their
+    own. Without draws every path takes the point forecast. Dynamics randomness comes from the
+    named ``dynamics`` stream of the run's seed, so it does not depend on how the bargaining
+    draws were chunked or on the number of workers. With ``config.scenario`` the covariates
+    that map the scenario's descriptors take its values (they win over the coupling); the
+    arena's consistent futures are each simulated the same way for the futures table.
+    """
+    from tawazun.dynamics.simulate import scenario_covariates, section_of, simulate
+
+    arena, config = run.arena, run.config
+    section = section_of(arena)
+    paths = config.dynamics_paths or (run.draws or DYNAMICS_PATHS)
+    engine = dynamics_engine(run) if any(c.issue for c in section.covariates) else None
+    coupled: dict[str, str] = {}
+    covariates: dict[str, np.ndarray] = {}
+    for cov in section.covariates:
+        if cov.issue is None or engine is None:
+            continue
+        samples, point = issue_samples(run, engine, cov.issue)
+        if samples is None or len(samples) == 0:
+            values = np.full(paths, point)
+        else:
+            values = samples[np.arange(paths) % len(samples)]
+        covariates[cov.id] = values
+        coupled[cov.id] = cov.issue
+    mapped = [c for c in section.covariates if c.scenario is not None]
+    scenario = None
+    futures = None
+    cond = dict(covariates)
+    if config.scenario is not None or (config.dynamics_futures and mapped and arena.scenarios is not None):
+        if arena.scenarios is None:
+            raise InputError("scenario: the arena has no scenarios section")
+        payload = consistent_futures(arena, run)
+        if config.scenario is not None:
+            k, variants = future_variants(arena.scenarios, config.scenario, payload)
+            scenario = {"index": k, "variants": variants}
+            cond.update(scenario_covariates(section, variants, paths))
+        if mapped and payload["scenarios"]:
+            futures = []
+            for k, sc in enumerate(payload["scenarios"], 1):
+                cv = dict(covariates)
+                cv.update(scenario_covariates(section, sc["variants"], paths))
+                res = simulate(arena, paths=paths, horizon=config.horizon, seed=run.seed, covariates=cv)
+                futures.append({"index": k, "variants": dict(sc["variants"]),
+                                "regimes_at_horizon": {r: float(p[-1]) for r, p in res.regimes.items()}})
+    result = simulate(arena, paths=paths, horizon=config.horizon, seed=run.seed, covariates=cond)
+    run.dynamics = DynamicsRun(result, engine, coupled, scenario, futures)
+
+
 # ---------------------------------------------------------------- documents
 def to_json(run: ForecastRun) -> dict[str, Any]:
     """The result document (`tawazun forecast --json`, result.json, the web run's result)."""
@@ -460,7 +609,26 @@ def to_json(run: ForecastRun) -> dict[str, Any]:
         if run.questions is None:  # a run assembled step by step, without execute()
             add_questions(run)
         doc["questions"] = run.questions
+    if run.dynamics is not None:
+        doc["dynamics"] = dynamics_json(run.dynamics)
     return doc
+
+
+def dynamics_json(dyn: DynamicsRun) -> dict[str, Any]:
+    """The ``dynamics`` block: the shape of `tawazun simulate --json` (steps, series, regimes),
+    plus what it was coupled to and, when the arena maps its futures, P(regime) per future."""
+    from tawazun.dynamics.simulate import to_json as sim_json
+
+    block = sim_json(dyn.result)
+    for key in ("arena", "version", "seed"):
+        block.pop(key, None)
+    block["engine"] = dyn.engine
+    block["coupled"] = dyn.coupled
+    if dyn.scenario is not None:
+        block["scenario"] = dyn.scenario
+    if dyn.futures is not None:
+        block["futures"] = dyn.futures
+    return block
 
 
 def manifest(run: ForecastRun, *, arena_path: str, arena_sha256: str, command: str) -> dict[str, Any]:
@@ -479,6 +647,9 @@ def manifest(run: ForecastRun, *, arena_path: str, arena_sha256: str, command: s
         "scheduler": c.scheduler,
         "sensitivity": c.sensitivity,
         "sobol_n": c.sobol_n,
+        "dynamics": ({"paths": run.dynamics.result.paths, "horizon": run.dynamics.result.horizon,
+                      "engine": run.dynamics.engine, "scenario": c.scenario, "futures": c.dynamics_futures}
+                     if run.dynamics else None),
         "command": command,
         "python": sys.version.split()[0],
     }

@@ -157,8 +157,11 @@ def check_arena(arena: Arena, known: dict[str, set[str]] | None = None) -> list[
         from tawazun.dynamics.model import check_section as check_dynamics
 
         issue_ids = {i.id for i in arena.issues} | known.get("issues", set())
+        descs = None
+        if arena.scenarios is not None:
+            descs = {d.id: [v.id for v in d.variants] for d in arena.scenarios.descriptors}
         problems.extend((("dynamics",) + tuple(p), m)
-                        for p, m in check_dynamics(arena.dynamics, source_ids, issue_ids))
+                        for p, m in check_dynamics(arena.dynamics, source_ids, issue_ids, descs))
 
     from tawazun.loop.questions import check_questions
 

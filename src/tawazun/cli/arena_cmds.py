@@ -66,7 +66,8 @@ def default_out(arena_id: str) -> Path:
 # configuration field -> the flag that sets it (errors name what the user typed)
 FORECAST_FLAGS = {"engines": "--engine", "options": "--option", "draws": "--draws", "seed": "--seed",
                   "dist": "--dist", "workers": "--workers", "sobol_n": "--sobol-n", "rounds": "--rounds",
-                  "scheduler": "--scheduler"}
+                  "scheduler": "--scheduler", "dynamics_paths": "--dynamics-paths", "horizon": "--horizon",
+                  "dynamics_engine": "--dynamics-engine", "scenario": "--scenario"}
 
 
 def print_tables(run: ForecastRun, console: Console) -> None:
@@ -131,6 +132,25 @@ def print_questions(questions: list[dict], console: Console) -> None:
     console.print(table)
 
 
+def print_dynamics(block: dict, console: Console) -> None:
+    """The dynamics at the horizon: each series' mean and 10–90 % band, each regime's probability."""
+    from rich.table import Table
+
+    last = block["steps"][-1]
+    title = f"Dynamics by {last}: {block['paths']} paths" + (f", covariates from {block['engine']}" if block["coupled"] else "")
+    table = Table(title=title)
+    table.add_column("series / regime")
+    table.add_column(f"at {last}", justify="right")
+    for name, s in block["series"].items():
+        table.add_row(name, f"{s['mean'][-1]:.3g} ({s['quantiles']['0.1'][-1]:.3g}–{s['quantiles']['0.9'][-1]:.3g})")
+    for name, r in block["regimes"].items():
+        table.add_row(f"P({name})", f"{r['probability_by_step'][-1]:.3f}")
+    console.print(table)
+    for f in block.get("futures") or []:
+        probs = ", ".join(f"P({k}) {v:.3f}" for k, v in f["regimes_at_horizon"].items())
+        console.print(f"  future #{f['index']}: {probs}")
+
+
 @app.command()
 @user_errors
 def forecast(
@@ -148,6 +168,12 @@ def forecast(
     json_out: Optional[str] = typer.Option(None, "--json", help="Also write the result JSON to PATH, or - for stdout."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip report.html."),
     lang: str = typer.Option("en", "--lang", help="Language of the actor names in the report's charts: en or ar."),
+    no_dynamics: bool = typer.Option(False, "--no-dynamics", help="Skip the arena's dynamics section."),
+    no_futures: bool = typer.Option(False, "--no-futures", help="Do not simulate the dynamics under every consistent future (the report's table)."),
+    dynamics_paths: Optional[int] = typer.Option(None, "--dynamics-paths", min=1, help="Dynamics paths (default: one per draw)."),
+    horizon: Optional[int] = typer.Option(None, "--horizon", min=1, help="Dynamics steps after as_of (default: the section's)."),
+    dynamics_engine: Optional[str] = typer.Option(None, "--dynamics-engine", help="Engine whose per-draw forecasts feed the dynamics (default: compromise)."),
+    scenario: Optional[str] = typer.Option(None, "--scenario", help="Condition the dynamics on one consistent future: its number in `tawazun scenarios` or its variants."),
 ) -> None:
     """Forecast every issue of an arena with the bargaining engines; write result, manifest and report."""
     if lang not in LANGS:
@@ -158,7 +184,10 @@ def forecast(
         # the futures (CIB search) only appear in the report: skip them without one
         config = ForecastConfig(engines=engines, seed=seed, rounds=rounds, options=parse_option_flags(option),
                                 draws=draws, dist=dist, workers=workers, scheduler=scheduler,
-                                sobol_n=sobol_n, scenarios=not no_report)
+                                sobol_n=sobol_n, scenarios=not no_report, dynamics=not no_dynamics,
+                                dynamics_paths=dynamics_paths, horizon=horizon,
+                                dynamics_engine=dynamics_engine, scenario=scenario,
+                                dynamics_futures=not no_futures)
     folder = out or default_out(loaded.meta.id)
     # Refuse an unusable --out/--json before computing anything.
     check_folder_target(folder, RUN_FILES, "--out")
@@ -172,6 +201,8 @@ def forecast(
     console = Console(stderr=to_stdout)
     print_tables(run, console)
     print_questions(payload.get("questions", []), console)
+    if run.dynamics is not None:
+        print_dynamics(payload["dynamics"], console)
 
     man = manifest(run, arena_path=str(resolve(arena)), arena_sha256=arena_hash(arena),
                    command=" ".join(["tawazun", *sys.argv[1:]]))

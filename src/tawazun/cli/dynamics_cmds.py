@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from tawazun.cli.common import check_file_target, check_seed, user_errors, write_json
+from tawazun.cli.common import check_file_target, check_seed, flag_names, user_errors, write_json
 from tawazun.cli.app import app
 from tawazun.errors import InputError
 from tawazun.files import check_folder_target, write_folder_atomic
@@ -29,6 +29,7 @@ def simulate(
     seed: int = typer.Option(0, "--seed", help="Seed of every random stream of the run."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the result JSON to PATH, or - for stdout."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write result.json and manifest.json into this folder."),
+    scenario: Optional[str] = typer.Option(None, "--scenario", help="Condition on one consistent future of the arena's CIB matrix: its number in `tawazun scenarios` (1-based) or its variants (comma-separated in descriptor order, or DESCRIPTOR=VARIANT pairs)."),
 ) -> None:
     """Simulate the security system over time: series quantiles per step and regime probabilities."""
     from rich.console import Console
@@ -46,8 +47,22 @@ def simulate(
         check_folder_target(out, SIM_FILES, "--out")
     if json_out and json_out != "-":
         check_file_target(json_out, "--json")
-    res = run_sim(loaded, paths=paths, horizon=horizon, seed=seed)
+    covariates = None
+    chosen = None
+    if scenario is not None:
+        from tawazun.dynamics.simulate import scenario_covariates, section_of
+        from tawazun.forecast import consistent_futures, future_variants
+
+        if loaded.scenarios is None:
+            raise InputError(f"{resolve(arena)}:1: scenarios: the arena has no scenarios section to condition on")
+        with flag_names({"scenario": "--scenario"}):
+            k, variants = future_variants(loaded.scenarios, scenario, consistent_futures(loaded))
+        chosen = {"index": k, "variants": variants}
+        covariates = scenario_covariates(section_of(loaded), variants, paths)
+    res = run_sim(loaded, paths=paths, horizon=horizon, seed=seed, covariates=covariates)
     payload = to_json(res)
+    if chosen is not None:
+        payload["scenario"] = chosen
 
     console = Console(stderr=json_out == "-")
     picks = sorted({0, len(res.steps) // 2, len(res.steps) - 1})
@@ -66,7 +81,7 @@ def simulate(
         man = {
             "tawazun_version": __version__,
             "arena": {"id": loaded.meta.id, "path": str(resolve(arena)), "sha256": arena_hash(arena)},
-            "seed": seed, "paths": paths, "horizon": res.horizon,
+            "seed": seed, "paths": paths, "horizon": res.horizon, "scenario": scenario,
             "command": " ".join(["tawazun", *sys.argv[1:]]),
             "python": sys.version.split()[0],
         }

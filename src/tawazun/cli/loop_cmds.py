@@ -231,6 +231,15 @@ def _run_files(run_dir: Path) -> tuple[bytes, dict[str, Any], dict[str, Any]]:
     return result, manifest, doc
 
 
+def dynamics_config(recorded: Any) -> dict[str, Any]:
+    """The ForecastConfig fields of a sealed run's dynamics (None: the run had none)."""
+    if not recorded:
+        return {"dynamics": False}
+    return {"dynamics": True, "dynamics_paths": recorded.get("paths"), "horizon": recorded.get("horizon"),
+            "dynamics_engine": recorded.get("engine"), "scenario": recorded.get("scenario"),
+            "dynamics_futures": bool(recorded.get("futures"))}
+
+
 @app.command()
 @user_errors
 def seal(
@@ -319,7 +328,8 @@ def audit(
             c = e["config"]
             config = ForecastConfig(engines=tuple(c["engines"]), seed=e["seed"], options=c["options"],
                                     draws=c["draws"], dist=c["dist"] or "triangular",
-                                    sensitivity=bool(c["sensitivity"]), sobol_n=c["sobol_n"], scenarios=False)
+                                    sensitivity=bool(c["sensitivity"]), sobol_n=c["sobol_n"], scenarios=False,
+                                    **dynamics_config(c.get("dynamics")))
             text = json.dumps(to_json(execute(arena, config)), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
             same = sha256(text.encode()) == e["result_sha256"]
             checks.append(check("re-run", same, "re-run result is bit-identical" if same

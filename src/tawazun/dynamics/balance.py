@@ -124,8 +124,14 @@ def compile_section(section: DynamicsSection, paths: int, rng: np.random.Generat
         if p.kind in ("hawkes", "poisson"):
             d["baseline"] = draw(p.baseline, paths, rng)
         if p.kind == "hawkes":
-            d["alpha"] = draw(p.excitation, paths, rng)
-            d["decay"] = draw(p.decay, paths, rng)
+            if p.branching is not None:
+                # one draw per parameter as with excitation, so the stream layout is the same
+                n = draw(p.branching, paths, rng)
+                d["decay"] = draw(p.decay, paths, rng)
+                d["alpha"] = n * d["decay"]
+            else:
+                d["alpha"] = draw(p.excitation, paths, rng)
+                d["decay"] = draw(p.decay, paths, rng)
         if p.kind == "protest":
             w = p.world
             params = protest.ProtestParams(

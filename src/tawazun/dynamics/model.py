@@ -25,7 +25,7 @@ calls, as it does for ``scenarios``.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Literal, Union
+from typing import Any, Iterable, Literal, Mapping, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -41,11 +41,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class ScenarioMap(_Strict):
+    """The covariate's value under each variant of one CIB descriptor (a run conditioned on
+    one consistent future uses it; variants not listed leave the covariate as it is)."""
+
+    descriptor: str
+    values: dict[str, float] = Field(min_length=1)
+
+
 class Covariate(_Strict):
     id: str = Field(pattern=_ID)
     title: str = ""
     issue: str | None = None      # per-path forecasts of this issue replace `value` when given
     value: Number
+    scenario: ScenarioMap | None = None  # conditioning on a consistent future overrides both
     evidence: list[Evidence] = Field(min_length=1)
     note: str = ""
 
@@ -82,6 +91,8 @@ class Process(_Strict):
     # hawkes / poisson: events per step at the couplings' reference values
     baseline: Number | None = None
     excitation: Number | None = None    # hawkes: jump of the intensity per event (per step)
+    branching: Number | None = None     # hawkes: excitation / decay, instead of excitation (a fit
+    #                                     pins the ratio far better than either: they correlate)
     decay: Number | None = None         # hawkes: decay rate per step
     # protest: the state read as legitimacy (in [0, 1]) and the agents' hardship band
     legitimacy: str | None = None
@@ -157,10 +168,13 @@ def process_order(section: DynamicsSection) -> list[str] | None:
 
 
 def check(section: DynamicsSection, source_ids: Iterable[str],
-          issue_ids: Iterable[str] | None = None) -> list[Problem]:
+          issue_ids: Iterable[str] | None = None,
+          descriptors: Mapping[str, Iterable[str]] | None = None) -> list[Problem]:
     """Whole-section problems as (path relative to the section, message).
 
-    ``issue_ids``: the arena's issues, which covariates may name (unchecked when None)."""
+    ``issue_ids``: the arena's issues, which covariates may name (unchecked when None).
+    ``descriptors``: the arena's CIB descriptors -> variant ids, which covariates' scenario
+    maps name (None: the arena has no scenarios section, so any scenario map is an error)."""
     sources = set(source_ids)
     issues = None if issue_ids is None else set(issue_ids)
     problems: list[Problem] = []
@@ -180,6 +194,21 @@ def check(section: DynamicsSection, source_ids: Iterable[str],
         for idx, c in enumerate(section.covariates):
             if c.issue is not None and c.issue not in issues:
                 add((("covariates", idx, "issue"), f"unknown issue {c.issue!r}"))
+    for idx, c in enumerate(section.covariates):
+        if c.scenario is None:
+            continue
+        base = ("covariates", idx, "scenario")
+        if descriptors is None:
+            add((base + ("descriptor",), "the arena has no scenarios section to condition on"))
+        elif c.scenario.descriptor not in descriptors:
+            add((base + ("descriptor",), f"unknown descriptor {c.scenario.descriptor!r}"))
+        else:
+            variants = list(descriptors[c.scenario.descriptor])
+            for v in c.scenario.values:
+                if v not in variants:
+                    add((base + ("values", v),
+                         f"unknown variant {v!r} of descriptor {c.scenario.descriptor!r} "
+                         f"(variants: {', '.join(variants)})"))
     ids = section.ids()
     states = {s.id: s for s in section.states}
 
@@ -208,11 +237,17 @@ def check(section: DynamicsSection, source_ids: Iterable[str],
             elif _neg(p.baseline):
                 add((base + ("baseline",), "a rate cannot be negative"))
         if p.kind == "hawkes":
-            for name in ("excitation", "decay"):
-                if getattr(p, name) is None:
-                    add((base + (name,), "a hawkes process needs it"))
+            if p.decay is None:
+                add((base + ("decay",), "a hawkes process needs it"))
+            if (p.excitation is None) == (p.branching is None):
+                add((base + ("excitation",), "a hawkes process needs exactly one of excitation / branching"))
             if _neg(p.excitation):
                 add((base + ("excitation",), "cannot be negative"))
+            if _neg(p.branching):
+                add((base + ("branching",), "cannot be negative"))
+            elif p.branching is not None and triplet(p.branching)[2] >= 1:
+                add((base + ("branching",),
+                     f"branching ratio can reach {triplet(p.branching)[2]:.3g} >= 1: the process would explode"))
             if p.decay is not None and triplet(p.decay)[0] <= 0:
                 add((base + ("decay",), "must be > 0"))
             elif p.excitation is not None and p.decay is not None:
@@ -236,7 +271,9 @@ def check(section: DynamicsSection, source_ids: Iterable[str],
                 add((base + ("world",), "citizen_density + cop_density must be < 1"))
             if p.hardship.low < 0 or p.hardship.high > 1:
                 add((base + ("hardship",), "must lie within [0, 1]"))
-        else:
+        elif p.kind != "hawkes" and p.branching is not None:
+            add((base + ("branching",), "only a hawkes process has branching"))
+        if p.kind != "protest":
             for name in ("legitimacy",):
                 if getattr(p, name) is not None:
                     add((base + (name,), f"only a protest process has {name}"))
@@ -287,7 +324,8 @@ def _loc(loc: tuple[Any, ...]) -> Path:
                                                                    or p.startswith(("function-", "literal[")))))
 
 
-def check_section(data: Any, source_ids: Iterable[str], issue_ids: Iterable[str] | None = None) -> list[Problem]:
+def check_section(data: Any, source_ids: Iterable[str], issue_ids: Iterable[str] | None = None,
+                  descriptors: Mapping[str, Iterable[str]] | None = None) -> list[Problem]:
     """Every problem of a raw ``dynamics`` mapping as (path, message), the path relative to it."""
     if not isinstance(data, dict):
         return [((), "expected a mapping")]
@@ -307,7 +345,7 @@ def check_section(data: Any, source_ids: Iterable[str], issue_ids: Iterable[str]
                 continue
             seen[path] = msg
         return list(seen.items())
-    return check(section, source_ids, issue_ids)
+    return check(section, source_ids, issue_ids, descriptors)
 
 
 def parse(data: Any) -> DynamicsSection:

@@ -48,6 +48,19 @@ def section_of(arena: Arena) -> DynamicsSection:
     return raw if isinstance(raw, DynamicsSection) else parse(raw)
 
 
+def scenario_covariates(section: DynamicsSection, variants: dict[str, str], paths: int) -> dict[str, np.ndarray]:
+    """Covariate values under one consistent future (descriptor -> variant): each covariate with
+    a scenario map whose descriptor's variant it lists, as ``(paths,)`` constants."""
+    out: dict[str, np.ndarray] = {}
+    for c in section.covariates:
+        if c.scenario is None:
+            continue
+        v = variants.get(c.scenario.descriptor)
+        if v is not None and v in c.scenario.values:
+            out[c.id] = np.full(paths, float(c.scenario.values[v]))
+    return out
+
+
 def simulate_section(section: DynamicsSection, paths: int, horizon: int, seed: int,
                      covariates: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Raw per-path arrays (see :func:`tawazun.dynamics.balance.run_system`)."""

@@ -59,7 +59,7 @@ def make_entry(*, result: bytes, manifest: dict[str, Any], arena_path: str, aren
         "tawazun_version": version,
         "package_sha256": package_sha256,
         "seed": manifest["seed"],
-        "config": {k: manifest.get(k) for k in ("engines", "options", "draws", "dist", "sensitivity", "sobol_n")},
+        "config": {k: manifest.get(k) for k in ("engines", "options", "draws", "dist", "sensitivity", "sobol_n", "dynamics")},
         "questions": questions,
         "prev": prev,
     }

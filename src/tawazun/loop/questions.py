@@ -158,7 +158,9 @@ def _dynamics_names(dynamics: Any, key: str) -> set[str] | None:
     if dynamics is None:
         return None
     data = dynamics.model_dump() if hasattr(dynamics, "model_dump") else dynamics
-    items = (data or {}).get(key if key == "series" else "regimes") or []
+    # a section's series are its states and processes (there is no `series` key)
+    keys = ("states", "processes") if key == "series" else ("regimes",)
+    items = [x for k in keys for x in ((data or {}).get(k) or [])]
     return {str(x.get("id")) for x in items if isinstance(x, dict)}
 
 

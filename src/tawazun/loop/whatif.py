@@ -131,10 +131,10 @@ def apply_changes(text: str, filename: str, changes: Iterable[Change]) -> tuple[
 
 # ------------------------------------------------------------------ paired runs
 def paired_config(config: ForecastConfig) -> ForecastConfig:
-    """The runs of a what-if: draws on, no sensitivity or CIB search (the pins do that)."""
+    """The runs of a what-if: draws on, no sensitivity, CIB search (the pins do that) or dynamics."""
     if config.draws < 1:
         raise InputError("draws: a what-if compares draws; set draws >= 1")
-    return dataclasses.replace(config, sensitivity=False, sobol_n=0, scenarios=False)
+    return dataclasses.replace(config, sensitivity=False, sobol_n=0, scenarios=False, dynamics=False)
 
 
 def _summary(row: Any) -> dict[str, Any]:

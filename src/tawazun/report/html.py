@@ -307,3 +307,38 @@ def _index_of(payload: dict[str, Any], state: dict[str, str]) -> str:
 
 
 SECTIONS.append(futures_section)
+
+
+def dynamics_section(run: ForecastRun) -> str:
+    """The arena's dynamics over the run's draws: a fan chart per series, the regimes by step
+    and, when the run simulated them, P(regime) at the horizon per consistent future."""
+    if run.dynamics is None:
+        return ""
+    from tawazun.forecast import dynamics_json
+    from tawazun.report import dynamics_figures
+
+    e = html.escape
+    block = dynamics_json(run.dynamics)
+    coupled = ", ".join(f"{c} ← {i}" for c, i in block["coupled"].items())
+    parts = ["<section id='dynamics'><h2>Dynamics: the security system over time</h2>",
+             f"<p class='small'>{block['paths']} paths, {block['horizon']} steps. "
+             + (f"Each path takes one Monte Carlo draw's forecasts by <b>{e(block['engine'])}</b> as its "
+                f"covariates ({e(coupled)}), so the bands carry the bargaining uncertainty too. "
+                if block["coupled"] else "")
+             + "</p>"]
+    if block.get("scenario"):
+        sc = block["scenario"]
+        parts.append(f"<p>Conditioned on consistent scenario #{sc['index']}: "
+                     f"{e(', '.join(f'{d}={v}' for d, v in sc['variants'].items()))}.</p>")
+    for div_id, fig in dynamics_figures.figures(block):
+        parts.append(_fig(fig, div_id))
+    table = dynamics_figures.futures_table(block)
+    if table:
+        parts.append("<h3>Futures compared</h3><p class='small'>The same paths under each consistent "
+                     "scenario of the cross-impact matrix (its variants set the covariates that map them).</p>"
+                     + table)
+    parts.append("</section>")
+    return "".join(parts)
+
+
+SECTIONS.append(dynamics_section)

@@ -32,6 +32,27 @@ ACTOR_HIGHLIGHT = ("#332288", "#882255", "#8C510A", "#4B6C8F", "#7A7A1A")
 ACTOR_MUTED = "#C8C8C8"
 LEADER = "#8A8A8A"  # leader lines from a label to its point
 
+# Dynamics series and regimes (fan charts, regime chart): fixed, so a series keeps its colour in
+# every run; darker tones than the engines', since they never share a chart with them. Others
+# get a colour from their name (:func:`series_colour`).
+DYNAMICS_COLOURS: dict[str, str] = {
+    "attacks": "#B2182B",           # dark red
+    "protests": "#762A83",          # purple
+    "balance": "#2166AC",           # dark blue
+    "legitimacy": "#1B7837",        # dark green
+    "collapse": "#B2182B",
+    "fragile-security": "#4D4D4D",  # dark grey
+}
+
+
+def series_colour(name: str) -> str:
+    """The colour of a dynamics series or regime."""
+    if name in DYNAMICS_COLOURS:
+        return DYNAMICS_COLOURS[name]
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return FALLBACK[int.from_bytes(digest[:4], "big") % len(FALLBACK)]
+
+
 _JOINT = re.compile(r"^(?P<engine>.+?) \(joint: .+\)$")
 
 

@@ -124,3 +124,15 @@ def compare_table(arena: Arena, a: tuple[str, dict, str], b: tuple[str, dict, st
         diff = None if ra is None or rb is None else rb["value"] - ra["value"]
         out.append({"issue": issue, "a": ra, "b": rb, "diff": diff})
     return out
+
+
+def dynamics_html(doc: dict[str, Any]) -> str:
+    """The run page's dynamics charts (the report's, :mod:`tawazun.report.dynamics_figures`)
+    from a result document; '' when it has no dynamics block."""
+    from tawazun.report import dynamics_figures
+
+    block = (doc or {}).get("dynamics")
+    if not block:
+        return ""
+    parts = [figure_html(fig, div_id) for div_id, fig in dynamics_figures.figures(block)]
+    return "".join(parts) + dynamics_figures.futures_table(block)

@@ -68,5 +68,5 @@ def api_questions(name: str, engines: str = "compromise,median,bdm", draws: int 
         return []
     config = ForecastConfig(engines=tuple(engines.split(",")), seed=seed,
                             draws=max(1, min(draws, LOOP_MAX_DRAWS)), sensitivity=False, sobol_n=0,
-                            scenarios=False)
+                            scenarios=False, dynamics=False)  # questions read no dynamics yet
     return question_forecasts(execute(arena, config))

@@ -53,8 +53,9 @@ def compare_choices(w: Web, runs: list[dict[str, Any]]) -> list[tuple[str, str]]
 @router.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
 def run_page(request: Request, run_id: int, w: Web = Depends(web)) -> Response:
     run = w.get_run(run_id)
-    ctx: dict[str, Any] = {"run": run, "table": None, "chart": None, "labels": []}
+    ctx: dict[str, Any] = {"run": run, "table": None, "chart": None, "labels": [], "dynamics": ""}
     if run["status"] == "done" and run["result"]:
+        ctx["dynamics"] = figures.dynamics_html(run["result"])  # the report's dynamics charts
         arena = w.run_arena(run)
         rows = figures.forecast_rows(run["result"])
         labels = figures.engine_labels(run["result"])
