@@ -139,6 +139,18 @@ class UnknownOption(OptionError, KeyError):
         return str(self.args[0])
 
 
+def is_number(value: Any) -> bool:
+    """A real, non-NaN number given as a number (booleans and strings are not options' numbers)."""
+    try:
+        return not isinstance(value, (bool, str)) and float(value) == float(value)
+    except (TypeError, ValueError):
+        return False
+
+
+def is_whole(value: Any) -> bool:
+    return is_number(value) and float(value).is_integer()
+
+
 class EngineOptions:
     """Base of every engine's options dataclass (frozen, every field with a default).
 

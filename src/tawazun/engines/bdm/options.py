@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from tawazun.engines.base import EngineOptions
+from tawazun.engines.base import EngineOptions, is_number, is_whole
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "reference": ("median", "mean"),
@@ -88,19 +88,9 @@ class BdmOptions(EngineOptions):
     def validate(self) -> None:
         for name, allowed in _CHOICES.items():
             self._choice(name, allowed)
-        self._check("rounds", _whole(self.rounds) and self.rounds >= 0, "expected a whole number >= 0")
-        self._check("q", _number(self.q) and 0.0 <= float(self.q) <= 1.0, "expected a number in [0, 1]")
+        self._check("rounds", is_whole(self.rounds) and self.rounds >= 0, "expected a whole number >= 0")
+        self._check("q", is_number(self.q) and 0.0 <= float(self.q) <= 1.0, "expected a number in [0, 1]")
 
-
-def _whole(value) -> bool:
-    return _number(value) and float(value).is_integer()
-
-
-def _number(value) -> bool:
-    try:
-        return not isinstance(value, (bool, str)) and float(value) == float(value)
-    except (TypeError, ValueError):
-        return False
 
 
 #: Scholz, Calbert & Smith (2011) as their published numbers imply (7 of 8 medians within

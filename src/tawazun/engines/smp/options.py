@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tawazun.engines.base import EngineOptions
+from tawazun.engines.base import EngineOptions, is_number, is_whole
 
 # Small constants of the original, kept so that results match it.
 _MIN_COALITION = 1e-8  # floor of a coalition's strength in an election between options
@@ -64,21 +64,11 @@ class SmpOptions(EngineOptions):
             ("backend", BACKENDS),
         ):
             self._choice(name, allowed)
-        self._check("max_turns", _whole(self.max_turns) and self.max_turns >= 0, "expected a whole number >= 0")
-        self._check("min_turns", _whole(self.min_turns) and self.min_turns >= 1, "expected a whole number >= 1")
+        self._check("max_turns", is_whole(self.max_turns) and self.max_turns >= 0, "expected a whole number >= 0")
+        self._check("min_turns", is_whole(self.min_turns) and self.min_turns >= 1, "expected a whole number >= 1")
         for name in ("stop_ratio", "stop_epsilon", "position_tolerance"):
             value = getattr(self, name)
-            self._check(name, _number(value) and value >= 0, "expected a number >= 0")
-        self._check("bargain_decimals", _whole(self.bargain_decimals) and self.bargain_decimals >= 0,
+            self._check(name, is_number(value) and value >= 0, "expected a number >= 0")
+        self._check("bargain_decimals", is_whole(self.bargain_decimals) and self.bargain_decimals >= 0,
                     "expected a whole number >= 0")
 
-
-def _whole(value) -> bool:
-    return _number(value) and float(value).is_integer()
-
-
-def _number(value) -> bool:
-    try:
-        return not isinstance(value, (bool, str)) and float(value) == float(value)
-    except (TypeError, ValueError):
-        return False
