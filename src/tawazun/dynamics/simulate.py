@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,6 +27,9 @@ class SimResult:
     series: dict[str, dict[str, np.ndarray]]          # name -> {"mean": (steps,), 0.1: (steps,), ...}
     regimes: dict[str, np.ndarray]                    # name -> probability by step, (steps,)
     kinds: dict[str, str]                             # series name -> state | process kind
+    # per-path values, (paths, steps) per series name and per regime name (bool): for paired
+    # comparisons (what-if) and question probabilities; never written to the result JSON
+    raw: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
 
 def step_dates(as_of: dt.date, step: str, horizon: int) -> list[dt.date]:
@@ -81,19 +84,23 @@ def simulate(arena: Arena, paths: int = 1000, horizon: int | None = None, seed: 
     raw = simulate_section(section, paths, horizon, seed, covariates)
     series: dict[str, dict[str, np.ndarray]] = {}
     kinds: dict[str, str] = {}
+    per_path: dict[str, np.ndarray] = {}
 
     def summarise(name: str, a: np.ndarray, kind: str) -> None:
         q = np.quantile(a, QUANTILES, axis=0)
         series[name] = {"mean": a.mean(axis=0), **{f"{p:g}": q[i] for i, p in enumerate(QUANTILES)}}
         kinds[name] = kind
+        per_path[name] = a
 
     for j, s in enumerate(section.states):
         summarise(s.id, raw["states"][:, :, j], "state")
     for j, p in enumerate(section.processes):
         summarise(p.id, raw["processes"][:, :, j], p.kind)
     regimes = {r.id: raw["regimes"][:, :, j].mean(axis=0) for j, r in enumerate(section.regimes)}
+    for j, r in enumerate(section.regimes):
+        per_path[r.id] = raw["regimes"][:, :, j]
     return SimResult(arena.meta.id, seed, horizon, paths, step_dates(arena.meta.as_of, section.step, horizon),
-                     series, regimes, kinds)
+                     series, regimes, kinds, per_path)
 
 
 def to_json(res: SimResult) -> dict:
