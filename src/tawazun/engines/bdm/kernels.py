@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tawazun.engines.bdm.options import BdmOptions
+from tawazun.engines.bdm.options import CYCLE_MAX, BdmOptions
 from tawazun.engines.threads import compile_once, default_threads, fan_out
 
 # The compiled path keeps its (chunk, n, n) arrays small enough to stay in cache.
@@ -606,6 +606,8 @@ def _simulate_chunks(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOpti
     if not powers:
         n_log = n_exp = 0
     q = float(opts.q)
+    stop_rule = bool(opts.converge)
+    tol = float(opts.converge_tol)
     log_half = np.log(0.5)
     chunk = max(1, min(B, _KERNEL_CHUNK_ELEMENTS // max(1, n * n)))
     starts = list(range(0, B, chunk))
@@ -624,6 +626,7 @@ def _simulate_chunks(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOpti
             ob[...] = np.arange(n)
             P1, r, mud, cnt, LA, E = k.P1[:b], k.r[:b], k.mud[:b], k.cnt[:b], k.LA[:b], k.E[:b]
             ptr = k.ptr[:b]
+            rows = slice(start, stop)  # the draws still running: a slice, or indices once some stop
             for t in range(T):
                 _nb_stage_risk(ub, wc, sc, ob, q, powers, code["reference"], code["security_sum"],
                                third, all_pairs, use_phi, P1, r, mud, LA, k.num, k.den, k.phi,
@@ -638,12 +641,75 @@ def _simulate_chunks(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOpti
                                  use_phi, P1, r, mud, E, nb, cnt, k.num, k.den, k.phi, k.cw,
                                  k.P, k.A, k.Bm, k.kinds, k.targets, ptr)
                 ub, nb = nb, ub
-                traj[start:stop, t + 1] = ub
-                counts[start:stop, t] = cnt
-                risk[start:stop, t] = r
+                traj[rows, t + 1] = ub
+                counts[rows, t] = cnt
+                risk[rows, t] = r
+                if not stop_rule or t + 1 == T:
+                    continue
+                period = stationary(traj, rows, t + 1, tol)
+                if not period.any():
+                    continue
+                # these draws are done: fill their remaining rounds, drop them from the chunk
+                ids = np.arange(B)[rows]
+                repeat_rounds(traj, counts, risk, ids[period > 0], period[period > 0], t + 1)
+                keep = period == 0
+                m = int(keep.sum())
+                if m == 0:
+                    break
+                ub[:m] = ub[keep]
+                ob[:m] = ob[keep]
+                wc, sc = wc[keep], sc[keep]
+                ub, nb, ob = ub[:m], nb[:m], ob[:m]
+                P1, r, mud, cnt, LA, E, ptr = P1[:m], r[:m], mud[:m], cnt[:m], LA[:m], E[:m], ptr[:m]
+                rows = ids[keep]
 
     fan_out([lambda k=k: run(k) for k in range(workers)], workers)
     return traj, counts, risk
+
+
+def stationary(traj: np.ndarray, rows, t: int, tol: float) -> np.ndarray:
+    """For the draws ``rows`` of traj (B, T+1, n) after round t: the period with which their
+    positions have become stationary, 0 where they have not. 1: no position moved by more
+    than tol (in scale units) in round t; p in 2..CYCLE_MAX: round t's positions equal
+    exactly those after round t - p (the smallest such p). A round's outcome depends on
+    the positions only (the sort order is a function of them), so from then on the draw
+    repeats with that period."""
+    cur = traj[rows, t]
+    step = np.abs(cur - traj[rows, t - 1]).max(axis=1, initial=0.0)
+    period = np.where(step <= tol, 1, 0)
+    for p in range(2, min(CYCLE_MAX, t) + 1):
+        same = (cur == traj[rows, t - p]).all(axis=1)
+        period = np.where((period == 0) & same, p, period)
+    return period
+
+
+def repeat_rounds(traj: np.ndarray, counts: np.ndarray, risk: np.ndarray, ids: np.ndarray,
+                  period: np.ndarray, t: int) -> None:
+    """Fill rounds t+1..T of the draws ``ids`` by repeating, with each draw's ``period``,
+    what they did up to round t (positions after the round, its offer counts and risk
+    exponents): what the model would compute for a draw whose positions have become
+    stationary (exactly so when the stop was exact)."""
+    T = counts.shape[1]
+    for later in range(t + 1, T + 1):
+        back = later - period
+        traj[ids, later] = traj[ids, back]
+        counts[ids, later - 1] = counts[ids, back - 1]
+        risk[ids, later - 1] = risk[ids, back - 1]
+
+
+def apply_stop(traj: np.ndarray, counts: np.ndarray, risk: np.ndarray, tol: float) -> None:
+    """The ``converge`` stop applied after the fact to fully computed rounds (the NumPy
+    reference computes every round and then overwrites those the compiled path skips):
+    the same rule, round by round, as the compiled path."""
+    B, T1, _ = traj.shape
+    running = np.arange(B)
+    for t in range(1, T1 - 1):
+        if running.size == 0:
+            return
+        period = stationary(traj, running, t, tol)
+        done = period > 0
+        repeat_rounds(traj, counts, risk, running[done], period[done], t)
+        running = running[~done]
 
 
 def summaries(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
