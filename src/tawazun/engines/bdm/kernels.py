@@ -667,19 +667,37 @@ def _simulate_chunks(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOpti
     return traj, counts, risk
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _nb_stationary(traj, rows, t, tol, pmax, period):
+    n = traj.shape[2]
+    for m in range(rows.shape[0]):
+        x = traj[rows[m]]
+        found = 1
+        for k in range(n):
+            if not abs(x[t, k] - x[t - 1, k]) <= tol:
+                found = 0
+                break
+        p = 2
+        while found == 0 and p <= min(pmax, t):
+            found = p
+            for k in range(n):
+                if x[t, k] != x[t - p, k]:
+                    found = 0
+                    break
+            p += 1
+        period[m] = found
+
+
 def stationary(traj: np.ndarray, rows, t: int, tol: float) -> np.ndarray:
-    """For the draws ``rows`` of traj (B, T+1, n) after round t: the period with which their
-    positions have become stationary, 0 where they have not. 1: no position moved by more
-    than tol (in scale units) in round t; p in 2..CYCLE_MAX: round t's positions equal
-    exactly those after round t - p (the smallest such p). A round's outcome depends on
-    the positions only (the sort order is a function of them), so from then on the draw
-    repeats with that period."""
-    cur = traj[rows, t]
-    step = np.abs(cur - traj[rows, t - 1]).max(axis=1, initial=0.0)
-    period = np.where(step <= tol, 1, 0)
-    for p in range(2, min(CYCLE_MAX, t) + 1):
-        same = (cur == traj[rows, t - p]).all(axis=1)
-        period = np.where((period == 0) & same, p, period)
+    """For the draws ``rows`` (a slice or indices) of traj (B, T+1, n) after round t: the
+    period with which their positions have become stationary, 0 where they have not.
+    1: no position moved by more than tol (in scale units) in round t; p in
+    2..CYCLE_MAX: round t's positions equal exactly those after round t - p (the
+    smallest such p). A round's outcome depends on the positions only (the sort order is
+    a function of them), so from then on the draw repeats with that period."""
+    ids = np.arange(traj.shape[0])[rows] if isinstance(rows, slice) else np.asarray(rows, dtype=np.int64)
+    period = np.zeros(ids.shape[0], dtype=np.int64)
+    _nb_stationary(traj, ids, t, float(tol), CYCLE_MAX, period)
     return period
 
 
@@ -735,5 +753,6 @@ def _warm() -> None:
     w = np.array([[1.0, 0.5], [0.5, 1.0]])
     for opts in (BdmOptions(rounds=1), BdmOptions(rounds=1, risk=False)):
         _simulate_chunks(u0, w, w, opts, 1)
+    stationary(np.zeros((1, 2, 2)), slice(0, 1), 1, 0.0)
     summaries(u0, w)
 
