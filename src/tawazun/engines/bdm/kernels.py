@@ -650,7 +650,7 @@ def _simulate_chunks(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOpti
                 if not period.any():
                     continue
                 # these draws are done: fill their remaining rounds, drop them from the chunk
-                ids = np.arange(B)[rows]
+                ids = _indices(rows)
                 repeat_rounds(traj, counts, risk, ids[period > 0], period[period > 0], t + 1)
                 keep = period == 0
                 m = int(keep.sum())
@@ -695,10 +695,17 @@ def stationary(traj: np.ndarray, rows, t: int, tol: float) -> np.ndarray:
     2..CYCLE_MAX: round t's positions equal exactly those after round t - p (the
     smallest such p). A round's outcome depends on the positions only (the sort order is
     a function of them), so from then on the draw repeats with that period."""
-    ids = np.arange(traj.shape[0])[rows] if isinstance(rows, slice) else np.asarray(rows, dtype=np.int64)
+    ids = _indices(rows)
     period = np.zeros(ids.shape[0], dtype=np.int64)
     _nb_stationary(traj, ids, t, float(tol), CYCLE_MAX, period)
     return period
+
+
+def _indices(rows) -> np.ndarray:
+    """A contiguous slice (step 1) or an index array, as int64 indices."""
+    if isinstance(rows, slice):
+        return np.arange(rows.start, rows.stop, dtype=np.int64)
+    return np.asarray(rows, dtype=np.int64)
 
 
 def repeat_rounds(traj: np.ndarray, counts: np.ndarray, risk: np.ndarray, ids: np.ndarray,
