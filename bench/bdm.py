@@ -11,7 +11,7 @@ present, otherwise uses the same ten rows written below.
 
 Run:  .venv/bin/python bench/bdm.py [--draws N] [--threads 1,2] [--profile] [--numpy]
                                     [--skip-100] [--cold] [--against OLD_BDM_PY]
-                                    [--convergence [ROUNDS]]
+                                    [--convergence [ROUNDS]] [--converge [TOL]]
 
 Seconds are wall-clock (best of a few runs) with the process CPU time beside them: on a
 shared machine the CPU time is the steadier figure (with two threads it is the sum over
@@ -26,6 +26,11 @@ shared machine) and says whether every output is bit for bit the same.
 --convergence [ROUNDS] runs the three cases for ROUNDS rounds (default 40) and prints, by
 round, the share of draws whose positions have become exactly periodic (a fixed point or
 a cycle of up to 6 rounds): the rounds a convergence stop could save.
+--converge [TOL] (with --against) runs this side with the options ``converge=True,
+converge_tol=TOL`` (default 0: the exact stop) and the other side as it is, so the ratio
+is the speed-up of the stop over the code in PATH; it also prints the share of
+draw-rounds the stop skipped, the ratio of CPU seconds (best of the runs, the steadier
+figure on a shared box) and the ratio to the Python peer this implies.
 
 The Python peer `schelling` is timed only when its throwaway venv is present
 (TAWAZUN_PEER_VENV, default /tmp/schelling-venv, never the project's own); the bench says
@@ -135,13 +140,19 @@ def main() -> None:
     ap.add_argument("--against", metavar="PATH", help="another bdm.py to compare with, alternately")
     ap.add_argument("--convergence", type=int, nargs="?", const=40, metavar="ROUNDS",
                     help="share of draws that become exactly periodic, by round")
+    ap.add_argument("--converge", type=float, nargs="?", const=0.0, metavar="TOL",
+                    help="with --against: run this side with converge=True, converge_tol=TOL")
+    ap.add_argument("--repeat", type=int, default=0,
+                    help="with --against: alternating runs per case (default 5, 3, 2)")
     args = ap.parse_args()
     if args.convergence:
         convergence(args.convergence, args.skip_100)
         return
     if args.against:
-        compare(args.against, args.draws, args.skip_100)
+        compare(args.against, args.draws, args.skip_100, args.converge, args.repeat)
         return
+    if args.converge is not None:
+        ap.error("--converge needs --against PATH (the code to compare with)")
     threads = [max(1, int(t)) for t in args.threads.split(",") if t.strip()]
     if args.numpy:
         reference = bdm_module.reference.simulate
@@ -268,38 +279,86 @@ def load_other(path: str):
     return module
 
 
-def compare(path: str, draws: int, skip_100: bool) -> None:
+# The issue's figure for today's code against the Python peer `schelling` (issue #16,
+# item 5: "38-48x slower than tawazun today"), quoted, not measured: the peer is not
+# installable here (pip: no distribution named schelling, 2026-12-04).
+PEER_RATIO_TODAY = (38.0, 48.0)
+PEER_RATIO_TARGET = 60.0
+
+
+def compare(path: str, draws: int, skip_100: bool, converge: float | None = None,
+            repeat: int = 0) -> None:
+    import dataclasses
+
     other = load_other(path)
     bdm_module.set_threads(1)
     if hasattr(other, "set_threads"):
         other.set_threads(1)
     rows, _ = emission_rows()
-    print(f"alternating runs, one thread: other = {path}, this = {bdm_module.__file__}")
-    print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    this_opts = SCHOLZ if converge is None else dataclasses.replace(
+        SCHOLZ, converge=True, converge_tol=converge)
+    label = "preset scholz" + ("" if converge is None else f", converge=True, converge_tol={converge:g}")
+    print(f"alternating runs, one thread: other = {path} (preset scholz), "
+          f"this = {bdm_module.__file__} ({label})")
+    print(f"load average now: {' '.join(Path('/proc/loadavg').read_text().split()[:3]) if Path('/proc/loadavg').is_file() else os.getloadavg()[0]} "
+          f"on {os.cpu_count()} cores; seconds are the best of the runs, wall and process CPU separately")
     cases = [(f"(a) emissions 10 x {draws:,}", jittered(rows, draws), 5),
              ("(b) synthetic 30 x 1,000", synthetic(30, 1000, seed=30), 3)]
     if not skip_100:
         cases.append(("(b) synthetic 100 x 1,000", synthetic(100, 1000, seed=100), 2))
-    for mod in (other, bdm_module):
-        mod.bdm(jittered(rows, 10), mod.SCHOLZ)
-    for name, problem, repeat in cases:
-        best = {"other": (np.inf, np.inf), "this": (np.inf, np.inf)}
+    for mod, o in ((other, other.SCHOLZ), (bdm_module, this_opts)):
+        mod.bdm(jittered(rows, 10), o)
+    cpu_ratios = []
+    for name, problem, default_repeat in cases:
+        wall = {"other": np.inf, "this": np.inf}
+        cpu = {"other": np.inf, "this": np.inf}
         results = {}
-        for _ in range(repeat):
-            for tag, mod in (("other", other), ("this", bdm_module)):
+        for _ in range(repeat or default_repeat):
+            for tag, mod, o in (("other", other, other.SCHOLZ), ("this", bdm_module, this_opts)):
                 c0, t0 = time.process_time(), time.perf_counter()
-                results[tag] = mod.bdm(problem, mod.SCHOLZ)
-                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-                if wall < best[tag][0]:
-                    best[tag] = (wall, cpu)
+                results[tag] = mod.bdm(problem, o)
+                wall[tag] = min(wall[tag], time.perf_counter() - t0)
+                cpu[tag] = min(cpu[tag], time.process_time() - c0)
         a, b = results["other"], results["this"]
         same = (np.array_equal(a.trajectory, b.trajectory) and np.array_equal(a.forecast, b.forecast)
                 and all(np.array_equal(v, b.diagnostics[k]) for k, v in a.diagnostics.items()))
-        print(f"{name}: other {best['other'][0]:.3f} s (cpu {best['other'][1]:.3f}), "
-              f"this {best['this'][0]:.3f} s (cpu {best['this'][1]:.3f}), "
-              f"ratio {best['other'][0] / best['this'][0]:.2f}x; outputs bit-identical: "
-              f"{'yes' if same else 'NO'}")
+        cpu_ratios.append(cpu["other"] / cpu["this"])
+        extra = ""
+        if converge is not None:
+            skipped = skipped_share(b.trajectory[:, :, :, 0], converge * float(problem.upper[0] - problem.lower[0]))
+            changed = np.mean(np.any(a.forecast != b.forecast, axis=1))
+            extra = (f"; draw-rounds skipped by the stop {skipped:.1%}"
+                     + ("" if same else f"; forecasts changed in {changed:.1%} of draws"))
+        print(f"{name}: other {wall['other']:.3f} s (cpu {cpu['other']:.3f}), "
+              f"this {wall['this']:.3f} s (cpu {cpu['this']:.3f}), "
+              f"ratio {wall['other'] / wall['this']:.2f}x wall, {cpu_ratios[-1]:.2f}x cpu; "
+              f"outputs bit-identical: {'yes' if same else 'NO'}{extra}")
+    if converge is not None:
+        lo, hi = min(cpu_ratios), max(cpu_ratios)
+        need = PEER_RATIO_TARGET / PEER_RATIO_TODAY[0]
+        print(f"speed-up of this over other (cpu): {lo:.2f}x to {hi:.2f}x across the cases; "
+              f"the issue's target needs {need:.2f}x (60 / 38)")
+        print(f"vs schelling: not measured (not installable here); the issue's stated "
+              f"{PEER_RATIO_TODAY[0]:.0f}-{PEER_RATIO_TODAY[1]:.0f}x today x this speed-up = inferred "
+              f"{PEER_RATIO_TODAY[0] * lo:.0f}-{PEER_RATIO_TODAY[1] * hi:.0f}x (target >= "
+              f"{PEER_RATIO_TARGET:.0f}x)")
     bdm_module.set_threads(None)
+
+
+def skipped_share(traj: np.ndarray, tol: float) -> float:
+    """Share of the draw-rounds after which the ``converge`` rule has stopped a draw
+    (the rounds the compiled path did not compute), read off the trajectory with the
+    engine's own rule (``kernels.stationary``; traj on the issue's scale, tol in its units)."""
+    from tawazun.engines.bdm import kernels
+
+    B, T1, _ = traj.shape
+    running = np.arange(B)
+    skipped = 0
+    for t in range(1, T1 - 1):
+        done = kernels.stationary(traj, running, t, tol) > 0
+        skipped += int(done.sum()) * (T1 - 1 - t)
+        running = running[~done]
+    return skipped / max(1, B * (T1 - 1))
 
 
 def cold_start() -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tawazun.engines.bdm.options import BdmOptions
+from tawazun.engines.bdm.options import CYCLE_MAX, BdmOptions
 from tawazun.engines.threads import compile_once, default_threads, fan_out
 
 # The compiled path keeps its (chunk, n, n) arrays small enough to stay in cache.
@@ -606,6 +606,8 @@ def _simulate_chunks(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOpti
     if not powers:
         n_log = n_exp = 0
     q = float(opts.q)
+    stop_rule = bool(opts.converge)
+    tol = float(opts.converge_tol)
     log_half = np.log(0.5)
     chunk = max(1, min(B, _KERNEL_CHUNK_ELEMENTS // max(1, n * n)))
     starts = list(range(0, B, chunk))
@@ -624,6 +626,7 @@ def _simulate_chunks(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOpti
             ob[...] = np.arange(n)
             P1, r, mud, cnt, LA, E = k.P1[:b], k.r[:b], k.mud[:b], k.cnt[:b], k.LA[:b], k.E[:b]
             ptr = k.ptr[:b]
+            rows = slice(start, stop)  # the draws still running: a slice, or indices once some stop
             for t in range(T):
                 _nb_stage_risk(ub, wc, sc, ob, q, powers, code["reference"], code["security_sum"],
                                third, all_pairs, use_phi, P1, r, mud, LA, k.num, k.den, k.phi,
@@ -638,12 +641,100 @@ def _simulate_chunks(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOpti
                                  use_phi, P1, r, mud, E, nb, cnt, k.num, k.den, k.phi, k.cw,
                                  k.P, k.A, k.Bm, k.kinds, k.targets, ptr)
                 ub, nb = nb, ub
-                traj[start:stop, t + 1] = ub
-                counts[start:stop, t] = cnt
-                risk[start:stop, t] = r
+                traj[rows, t + 1] = ub
+                counts[rows, t] = cnt
+                risk[rows, t] = r
+                if not stop_rule or t + 1 == T:
+                    continue
+                period = stationary(traj, rows, t + 1, tol)
+                if not period.any():
+                    continue
+                # these draws are done: fill their remaining rounds, drop them from the chunk
+                ids = _indices(rows)
+                repeat_rounds(traj, counts, risk, ids[period > 0], period[period > 0], t + 1)
+                keep = period == 0
+                m = int(keep.sum())
+                if m == 0:
+                    break
+                ub[:m] = ub[keep]
+                ob[:m] = ob[keep]
+                wc, sc = wc[keep], sc[keep]
+                ub, nb, ob = ub[:m], nb[:m], ob[:m]
+                P1, r, mud, cnt, LA, E, ptr = P1[:m], r[:m], mud[:m], cnt[:m], LA[:m], E[:m], ptr[:m]
+                rows = ids[keep]
 
     fan_out([lambda k=k: run(k) for k in range(workers)], workers)
     return traj, counts, risk
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _nb_stationary(traj, rows, t, tol, pmax, period):
+    n = traj.shape[2]
+    for m in range(rows.shape[0]):
+        x = traj[rows[m]]
+        found = 1
+        for k in range(n):
+            if not abs(x[t, k] - x[t - 1, k]) <= tol:
+                found = 0
+                break
+        p = 2
+        while found == 0 and p <= min(pmax, t):
+            found = p
+            for k in range(n):
+                if x[t, k] != x[t - p, k]:
+                    found = 0
+                    break
+            p += 1
+        period[m] = found
+
+
+def stationary(traj: np.ndarray, rows, t: int, tol: float) -> np.ndarray:
+    """For the draws ``rows`` (a slice or indices) of traj (B, T+1, n) after round t: the
+    period with which their positions have become stationary, 0 where they have not.
+    1: no position moved by more than tol (in scale units) in round t; p in
+    2..CYCLE_MAX: round t's positions equal exactly those after round t - p (the
+    smallest such p). A round's outcome depends on the positions only (the sort order is
+    a function of them), so from then on the draw repeats with that period."""
+    ids = _indices(rows)
+    period = np.zeros(ids.shape[0], dtype=np.int64)
+    _nb_stationary(traj, ids, t, float(tol), CYCLE_MAX, period)
+    return period
+
+
+def _indices(rows) -> np.ndarray:
+    """A contiguous slice (step 1) or an index array, as int64 indices."""
+    if isinstance(rows, slice):
+        return np.arange(rows.start, rows.stop, dtype=np.int64)
+    return np.asarray(rows, dtype=np.int64)
+
+
+def repeat_rounds(traj: np.ndarray, counts: np.ndarray, risk: np.ndarray, ids: np.ndarray,
+                  period: np.ndarray, t: int) -> None:
+    """Fill rounds t+1..T of the draws ``ids`` by repeating, with each draw's ``period``,
+    what they did up to round t (positions after the round, its offer counts and risk
+    exponents): what the model would compute for a draw whose positions have become
+    stationary (exactly so when the stop was exact)."""
+    T = counts.shape[1]
+    for later in range(t + 1, T + 1):
+        back = later - period
+        traj[ids, later] = traj[ids, back]
+        counts[ids, later - 1] = counts[ids, back - 1]
+        risk[ids, later - 1] = risk[ids, back - 1]
+
+
+def apply_stop(traj: np.ndarray, counts: np.ndarray, risk: np.ndarray, tol: float) -> None:
+    """The ``converge`` stop applied after the fact to fully computed rounds (the NumPy
+    reference computes every round and then overwrites those the compiled path skips):
+    the same rule, round by round, as the compiled path."""
+    B, T1, _ = traj.shape
+    running = np.arange(B)
+    for t in range(1, T1 - 1):
+        if running.size == 0:
+            return
+        period = stationary(traj, running, t, tol)
+        done = period > 0
+        repeat_rounds(traj, counts, risk, running[done], period[done], t)
+        running = running[~done]
 
 
 def summaries(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -669,5 +760,6 @@ def _warm() -> None:
     w = np.array([[1.0, 0.5], [0.5, 1.0]])
     for opts in (BdmOptions(rounds=1), BdmOptions(rounds=1, risk=False)):
         _simulate_chunks(u0, w, w, opts, 1)
+    stationary(np.zeros((1, 2, 2)), slice(0, 1), 1, 0.0)
     summaries(u0, w)
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from tawazun.engines.base import EngineOptions, is_number, is_whole
 
+#: Longest cycle of positions (in rounds) the ``converge`` stop looks for.
+CYCLE_MAX = 6
+
 _CHOICES: dict[str, tuple[str, ...]] = {
     "reference": ("median", "mean"),
     "security_sum": ("received", "given"),
@@ -66,6 +69,15 @@ class BdmOptions(EngineOptions):
         probability votes (as the port of Scholz's program does) instead of using r = 1.
     capitulation: whether the capitulation case moves the target at all (the port of
         Scholz's program has a test that never fires, so it never capitulates).
+    converge: stop a draw's rounds early once its positions are stationary, and give its
+        remaining rounds the values they would repeat: after a round in which no position
+        moved by more than ``converge_tol`` of the scale (a fixed point), or whose
+        positions equal exactly those of 2 to ``CYCLE_MAX`` rounds before (a cycle). A
+        round depends on the positions only, so with ``converge_tol = 0`` every output is
+        bit for bit that of the full run; only the time changes. Off by default.
+    converge_tol: the fixed-point tolerance, as a fraction of the scale (0: exact). With
+        a positive tolerance the rounds after the stop repeat the stopped positions,
+        offer counts and risk exponents instead of what the model would still do.
     """
 
     rounds: int = 10
@@ -82,6 +94,8 @@ class BdmOptions(EngineOptions):
     prob_norm: str = "all_pairs"
     vote_risk: bool = True
     capitulation: bool = True
+    converge: bool = False
+    converge_tol: float = 0.0
 
     engine = "bdm"  # not a field: no annotation
 
@@ -90,6 +104,9 @@ class BdmOptions(EngineOptions):
             self._choice(name, allowed)
         self._check("rounds", is_whole(self.rounds) and self.rounds >= 0, "expected a whole number >= 0")
         self._check("q", is_number(self.q) and 0.0 <= float(self.q) <= 1.0, "expected a number in [0, 1]")
+        self._check("converge", isinstance(self.converge, bool), "expected true or false")
+        self._check("converge_tol", is_number(self.converge_tol) and 0.0 <= float(self.converge_tol) < 1.0,
+                    "expected a number in [0, 1) (a fraction of the scale)")
 
 
 

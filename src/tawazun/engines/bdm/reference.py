@@ -263,5 +263,10 @@ def simulate(u0: np.ndarray, w: np.ndarray, s: np.ndarray, opts: BdmOptions):
             traj[sl, t + 1] = x
             counts[sl, t] = cnt
             risk[sl, t] = r
+    if opts.converge:
+        # every round was computed; overwrite the ones the stop skips (the same rule)
+        from tawazun.engines.bdm.kernels import apply_stop
+
+        apply_stop(traj, counts, risk, float(opts.converge_tol))
     return traj, counts, risk
 
