@@ -46,6 +46,7 @@ def whatif(
     seed: int = typer.Option(0, "--seed", help="Seed of both runs."),
     option: list[str] = typer.Option([], "--option", "-O", help="Engine option ENGINE.KEY=VALUE (repeatable)."),
     dist: str = typer.Option("triangular", "--dist", help="triangular (exact common random numbers) or pert."),
+    no_dynamics: bool = typer.Option(False, "--no-dynamics", help="Leave out the arena's dynamics section."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the document to PATH, or - for stdout."),
 ) -> None:
     """Change stances in memory, run baseline and variant on the same draws, print the deltas."""
@@ -63,7 +64,7 @@ def whatif(
         variant, resolved_changes = apply_changes(text, str(path), changes)
         config = ForecastConfig(engines=_engines(engine), seed=seed, draws=draws, dist=dist,
                                 options=parse_option_flags(option))
-        doc = run_whatif(base, variant, resolved_changes, config, fixes)
+        doc = run_whatif(base, variant, resolved_changes, config, fixes, dynamics=not no_dynamics)
     if json_out is not None:
         write_json(json_out, doc)
     if json_out == "-":
@@ -83,8 +84,36 @@ def whatif(
     console.print(table)
     console.print("[dim]baseline/variant: median of the draws; Δ: variant − baseline draw by draw "
                   "(common random numbers); dim rows did not move[/dim]")
+    if "dynamics" in doc:
+        _print_dynamics(console, doc["dynamics"])
     if "fix" in doc:
         _print_completions(console, doc["fix"])
+
+
+def _print_dynamics(console: Console, dyn: dict[str, Any]) -> None:
+    """The dynamics at the horizon: each series' paired difference, each regime's shift."""
+    last = dyn["steps"][-1]
+    how = f"covariates from {dyn['engine']}" if dyn["engine"] else "no coupled covariates"
+    if dyn["pinned"]:
+        how += "; pinned: " + ", ".join(f"{c}={v:g}" for c, v in dyn["pinned"].items())
+    table = Table(title=f"Dynamics at {last} ({dyn['paths']} paired paths; {how})", title_justify="left")
+    for col in ("series", "baseline", "variant", "Δ mean", "Δ 80% interval"):
+        table.add_column(col, justify="left" if col == "series" else "right")
+    for r in dyn["series"]:
+        if r["step"] != last:
+            continue
+        table.add_row(r["series"], f"{r['baseline']:.3g}", f"{r['variant']:.3g}", f"{r['mean']:+.3g}",
+                      f"{r['q10']:+.3g} … {r['q90']:+.3g}", style=None if r["moved"] else "dim")
+    console.print(table)
+    regimes = Table(title=f"Regimes at {last}", title_justify="left")
+    for col in ("regime", "baseline", "variant", "Δ"):
+        regimes.add_column(col, justify="left" if col == "regime" else "right")
+    for r in dyn["regimes"]:
+        regimes.add_row(r["regime"], f"{r['baseline']:.3f}", f"{r['variant']:.3f}", f"{r['delta']:+.3f}",
+                        style=None if r["delta"] else "dim")
+    console.print(regimes)
+    console.print("[dim]Δ: variant − baseline path by path (same seed, same dynamics stream); "
+                  "--json has every step[/dim]")
 
 
 def _tri(t: list[float] | None) -> str:

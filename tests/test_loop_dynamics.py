@@ -1,0 +1,159 @@
+"""The analyst's loop on the dynamics section: what-if paired paths, questions on series and
+regimes (tawazun.loop.whatif.compare_dynamics, tawazun.loop.questions.dynamics_forecast)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tawazun.arena.load import parse_arena_text
+from tawazun.cli.main import app
+from tawazun.errors import InputError
+from tawazun.forecast import ForecastConfig, execute
+from tawazun.loop.whatif import apply_changes, parse_set, whatif
+
+from conftest import TINY_ARENA
+
+runner = CliRunner()
+EV = '[{source: memo, locator: "¶9"}]'
+
+# Two issues: x (0-10) feeds covariate cx -> state sx (-> regime low-x); y (0-100) feeds
+# covariate cy -> process ev (hawkes) -> state sy. Descriptor d maps cx; descriptor e maps
+# nothing. Nothing in the sy/ev chain depends on x, cx or d: a pin of d, or a change of a
+# stance on x, must leave sy and ev exactly unchanged on every path.
+DYN = (TINY_ARENA + f"""\
+  - {{actor: a, issue: y, position: 10, salience: 40, evidence: {EV}}}
+  - {{actor: b, issue: y, position: {{low: 60, mode: 70, high: 90}}, salience: 60, evidence: {EV}}}
+scenarios:
+  descriptors:
+    - id: d
+      names: {{en: D}}
+      variants: [{{id: lo, label: Low}}, {{id: hi, label: High}}]
+    - id: e
+      names: {{en: E}}
+      variants: [{{id: p, label: P}}, {{id: q, label: Q}}]
+  judgments:
+    - {{source: d.lo, target: e.p, value: 1, rationale: r, evidence: {EV}}}
+    - {{source: d.hi, target: e.q, value: 1, rationale: r, evidence: {EV}}}
+dynamics:
+  step: month
+  horizon: 6
+  covariates:
+    - {{id: cx, issue: x, value: 5, scenario: {{descriptor: d, values: {{lo: 0, hi: 10}}}}, evidence: {EV}}}
+    - {{id: cy, issue: y, value: 50, evidence: {EV}}}
+  states:
+    - {{id: sx, initial: 0.5, persistence: 0.5, noise: 0.05, evidence: {EV}}}
+    - {{id: sy, initial: 0.5, persistence: 0.5, noise: 0.05, evidence: {EV}}}
+  processes:
+    - {{id: ev, kind: hawkes, baseline: 1, branching: 0.5, decay: 1, evidence: {EV}}}
+  couplings:
+    - {{from: cx, to: sx, weight: 0.04, reference: 5, evidence: {EV}}}
+    - {{from: cy, to: ev, weight: 0.01, reference: 50, evidence: {EV}}}
+    - {{from: ev, to: sy, weight: -0.01, reference: 1, evidence: {EV}}}
+  regimes:
+    - {{id: low-x, state: sx, below: 0.4, for: 2, evidence: {EV}}}
+    - {{id: normal, otherwise: true, evidence: {EV}}}
+""").replace("""    status_quo: 5
+""", """    status_quo: 5
+  - id: y
+    title: Issue Y
+    scale: {min: 0, max: 100, anchors: [{value: 0, label: low}, {value: 50, label: mid}, {value: 100, label: high}]}
+    status_quo: 50
+""")
+
+
+@pytest.fixture(scope="module")
+def arena():
+    return parse_arena_text(DYN, "dyn.yaml")
+
+
+def cfg(**kw):
+    return ForecastConfig(**{"engines": ("compromise", "median"), "draws": 200, "seed": 7, **kw})
+
+
+def _rows(doc, series):
+    return [r for r in doc["dynamics"]["series"] if r["series"] == series]
+
+
+# ------------------------------------------------------------------ what-if on the dynamics
+def test_noop_change_gives_zero_dynamics_delta_on_every_path(arena):
+    var, ch = apply_changes(DYN, "dyn.yaml", [parse_set("a.x.position=2")])  # the value in the file
+    doc = whatif(arena, var, ch, cfg())
+    dyn = doc["dynamics"]
+    assert dyn["paths"] == 200 and dyn["engine"] == "compromise" and len(dyn["steps"]) == 6
+    assert {r["series"] for r in dyn["series"]} == {"sx", "sy", "ev"}
+    for r in dyn["series"]:
+        assert (r["mean"], r["q10"], r["q90"], r["moved"]) == (0.0, 0.0, 0.0, False)
+    assert [r["delta"] for r in dyn["regimes"]] == [0.0, 0.0]
+    json.dumps(doc, allow_nan=False)
+
+
+def test_pin_moves_downstream_series_only(arena):
+    var, _ = apply_changes(DYN, "dyn.yaml", [])
+    doc = whatif(arena, var, [], cfg(), [("d", "lo")])
+    dyn = doc["dynamics"]
+    assert dyn["pinned"] == {"cx": 0.0}
+    # cx = 0 instead of the compromise forecast of x: sx falls
+    # by 0.04 * (forecast - 0) per step (times the persistence sum), on every path
+    for r in _rows(doc, "sx"):
+        assert r["moved"] and r["q90"] < 0
+    for name in ("sy", "ev"):
+        for r in _rows(doc, name):
+            assert (r["mean"], r["q10"], r["q90"], r["moved"]) == (0.0, 0.0, 0.0, False)
+    reg = {r["regime"]: r for r in dyn["regimes"]}
+    assert reg["low-x"]["delta"] > 0 and reg["normal"]["delta"] == pytest.approx(-reg["low-x"]["delta"])
+    # the bargaining deltas are untouched by a pin (it acts on the dynamics only)
+    assert all(d["mean"] == 0 for d in doc["delta"])
+
+
+def test_pin_of_an_unmapped_descriptor_changes_nothing(arena):
+    var, _ = apply_changes(DYN, "dyn.yaml", [])
+    doc = whatif(arena, var, [], cfg(), [("e", "q")])
+    assert doc["dynamics"]["pinned"] == {}
+    assert all(r["moved"] is False for r in doc["dynamics"]["series"])
+
+
+def test_set_reaches_the_dynamics_through_the_coupled_forecast(arena):
+    # a's position on x from 2 to 8: the compromise forecast of x rises in every draw
+    var, ch = apply_changes(DYN, "dyn.yaml", [parse_set("a.x.position=8")])
+    doc = whatif(arena, var, ch, cfg())
+    dx = next(d for d in doc["delta"] if d["issue"] == "x" and d["engine"] == "compromise")
+    assert dx["q10"] > 0
+    first = _rows(doc, "sx")[0]
+    # step 1 of sx: 0.04 * (cx_variant - cx_baseline), the noise and the initial value cancel
+    # path by path (same dynamics stream); the paired mean is 0.04 times the mean draw delta
+    assert first["mean"] == pytest.approx(0.04 * dx["mean"], rel=1e-9)
+    for r in _rows(doc, "sy") + _rows(doc, "ev"):
+        assert r["moved"] is False
+
+
+def test_no_dynamics_flag_and_arena_without_a_section():
+    from conftest import TINY_ARENA as plain
+
+    a = parse_arena_text(plain, "t.yaml")
+    var, ch = apply_changes(plain, "t.yaml", [parse_set("a.x.position=3")])
+    assert "dynamics" not in whatif(a, var, ch, cfg())
+    b = parse_arena_text(DYN, "dyn.yaml")
+    var, ch = apply_changes(DYN, "dyn.yaml", [parse_set("a.x.position=3")])
+    assert "dynamics" not in whatif(b, var, ch, cfg(), dynamics=False)
+
+
+def test_whatif_cli_dynamics_table_json_and_unknown_descriptor(tmp_path):
+    path = tmp_path / "dyn.yaml"
+    path.write_text(DYN, encoding="utf-8")
+    out = tmp_path / "w.json"
+    res = runner.invoke(app, ["whatif", str(path), "--fix", "d=hi", "--engine", "compromise", "--draws", "50",
+                              "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Dynamics at 2022-01-31" in res.output and "Regimes at" in res.output
+    doc = json.loads(out.read_text())
+    assert set(doc["dynamics"]) >= {"series", "regimes"}
+    assert set(doc["dynamics"]["series"][0]) >= {"series", "step", "mean", "q10", "q90"}
+    assert set(doc["dynamics"]["regimes"][0]) >= {"regime", "baseline", "variant", "delta"}
+    bad = runner.invoke(app, ["whatif", str(path), "--fix", "zz=hi", "--draws", "20"])
+    assert bad.exit_code == 2
+    lines = [ln for ln in bad.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and "unknown descriptor 'zz'" in lines[0], bad.output
