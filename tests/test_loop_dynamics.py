@@ -157,3 +157,88 @@ def test_whatif_cli_dynamics_table_json_and_unknown_descriptor(tmp_path):
     assert bad.exit_code == 2
     lines = [ln for ln in bad.output.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and "unknown descriptor 'zz'" in lines[0], bad.output
+
+
+# ------------------------------------------------------------------ questions on the dynamics
+# z is deterministic: equilibrium 0, persistence 0.5, no noise, from 0.5: 0.25, 0.125, 0.0625,
+# ... at the steps 2021-08-31, 09-30, 10-31, ...; regime z-low (z < 0.2 for 2 steps) first
+# holds at 10-31 (z = 0.125 on 09-30 is the first step below, 0.0625 on 10-31 the second).
+Q = "{en: \"?\"}"
+DYNQ = DYN.replace("  processes:\n", f"""\
+    - {{id: z, initial: 0.5, equilibrium: 0, persistence: 0.5, noise: 0, evidence: {EV}}}
+  processes:
+""").replace("    - {id: normal, otherwise: true", f"""\
+    - {{id: z-low, state: z, below: 0.2, for: 2, evidence: {EV}}}
+    - {{id: normal, otherwise: true""") + f"""\
+questions:
+  - {{id: zlow-sep, text: {Q}, kind: binary, resolves_on: 2021-10-15, rule: {{regime: z-low}}, resolution: {{source: memo}}}}
+  - {{id: zlow-oct, text: {Q}, kind: binary, resolves_on: 2021-10-31, rule: {{regime: z-low}}, resolution: {{source: memo}}}}
+  - {{id: z-above-step, text: {Q}, kind: binary, resolves_on: 2021-10-31, rule: {{series: z, above: 0.2}}, resolution: {{source: memo}}}}
+  - {{id: z-above-ever, text: {Q}, kind: binary, resolves_on: 2021-10-31, rule: {{series: z, above: 0.2, by: ever}}, resolution: {{source: memo}}}}
+  - {{id: z-level, text: {Q}, kind: numeric, resolves_on: 2021-11-02, rule: {{series: z}}, resolution: {{source: memo}}}}
+  - {{id: sx-low-ever, text: {Q}, kind: binary, resolves_on: 2021-12-31, rule: {{regime: low-x, by: ever}}, resolution: {{source: memo}}}}
+  - {{id: sy-below, text: {Q}, kind: binary, resolves_on: 2021-12-31, rule: {{series: sy, below: 0.5}}, resolution: {{source: memo}}}}
+  - {{id: too-late, text: {Q}, kind: binary, resolves_on: 2022-02-01, rule: {{regime: z-low}}, resolution: {{source: memo}}}}
+  - {{id: too-early, text: {Q}, kind: binary, resolves_on: 2021-08-30, rule: {{regime: z-low}}, resolution: {{source: memo}}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def qrun():
+    return execute(parse_arena_text(DYNQ, "dynq.yaml"),
+                   ForecastConfig(engines=("median", "compromise"), draws=120, seed=2, sensitivity=False,
+                                  scenarios=False))
+
+
+def test_dynamics_questions_hand_values(qrun):
+    qs = {q["id"]: q for q in qrun.questions}
+
+    def only(qid):
+        (f,) = qs[qid]["forecasts"]
+        assert f["engine"] == "compromise" and f["draws"] == 120  # the coupled engine, one path per draw
+        return f
+
+    # 2021-10-15 reads the step of 09-30: z = 0.125, below 0.2 for one step only
+    assert only("zlow-sep")["probability"] == 0.0 and only("zlow-sep")["step"] == "2021-09-30"
+    assert only("zlow-oct")["probability"] == 1.0
+    # z = 0.0625 on 10-31 (not above 0.2), but 0.25 on 08-31: ever above by then
+    assert only("z-above-step")["probability"] == 0.0 and only("z-above-step")["by"] == "step"
+    assert only("z-above-ever")["probability"] == 1.0
+    f = only("z-level")  # 11-02 reads 10-31
+    assert f["step"] == "2021-10-31" and set(f["quantiles"].values()) == {0.0625} and f["mean"] == 0.0625
+    assert f["sample"] == [0.0625] * 120
+    assert "from the run's dynamics paths" in qs["zlow-oct"]["note"]
+    for qid, word in (("too-late", "past the dynamics horizon (last step 2022-01-31)"),
+                      ("too-early", "before the first dynamics step")):
+        assert qs[qid]["forecasts"] == [] and word in qs[qid]["note"]
+
+
+def test_dynamics_questions_are_shares_of_the_paths(qrun):
+    qs = {q["id"]: q for q in qrun.questions}
+    raw = qrun.dynamics.result.raw
+    ever = raw["low-x"][:, :5].any(axis=1).mean()  # 2021-12-31 is step 5 of 6
+    assert qs["sx-low-ever"]["forecasts"][0]["probability"] == ever
+    assert qs["sy-below"]["forecasts"][0]["probability"] == (raw["sy"][:, 4] < 0.5).mean()
+    assert 0 < (raw["sy"][:, 4] < 0.5).mean() < 1  # a case that is not trivially 0 or 1
+
+
+def test_dynamics_questions_without_dynamics_get_a_note():
+    run = execute(parse_arena_text(DYNQ, "dynq.yaml"),
+                  ForecastConfig(engines=("compromise",), draws=20, sensitivity=False, scenarios=False,
+                                 dynamics=False))
+    q = next(q for q in run.questions if q["id"] == "zlow-oct")
+    assert q["forecasts"] == [] and "no dynamics" in q["note"]
+
+
+@pytest.mark.parametrize("rule, kind, message", [
+    ("{regime: z-low}", "numeric", "a regime question is binary"),
+    ("{series: z}", "binary", "a binary series question needs above or below"),
+    ("{series: z}", "categorical", "a series question is binary (above/below) or numeric"),
+    ("{issue: x, above: 3, by: ever}", "binary", "by applies to a series or regime rule"),
+    ("{series: z, by: ever}", "numeric", "by: ever applies to binary questions"),
+])
+def test_dynamics_question_rule_errors(rule, kind, message):
+    text = DYNQ + f"  - {{id: bad, text: {Q}, kind: {kind}, resolves_on: 2021-10-01, rule: {rule}}}\n"
+    with pytest.raises(InputError) as exc:
+        parse_arena_text(text, "dynq.yaml")
+    assert message in exc.value.lines[0] and exc.value.lines[0].startswith("dynq.yaml:")
