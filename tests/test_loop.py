@@ -327,7 +327,7 @@ def test_question_probabilities_are_shares_of_the_draws():
     ("{descriptor: boycott, above: 3}", "questions[0].rule: above and below apply to an issue or series rule"),
     ("{series: attacks-per-week, band: high}", "questions[0].rule: band applies to an issue rule"),
     ("{series: attacks-per-week, above: 3}", "questions[0].rule.series: unknown series 'attacks-per-week': the arena has no dynamics"),
-    ("{series: attacks-per-week}", "questions[0].rule.series: unknown series 'attacks-per-week': the arena has no dynamics section"),
+    ("{series: attacks-per-week}", "questions[0]: a binary series question needs above or below"),
     ("{descriptor: us-role, variant: combat}", "questions[0].rule.descriptor: the arena has no scenarios section"),
     ("{issue: x}", "questions[0]: a binary question's rule needs above, below, band or variant"),
 ])
