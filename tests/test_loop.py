@@ -461,6 +461,32 @@ outcomes:
     assert {s["engine"] for s in doc["summary"]} == {"compromise", "median", "bdm", "smp", "nash"}
     page = (sealed / "scores.html").read_text()
     assert "<svg" in page and "reliability" in page.lower()
+    # "no change": x's status quo 5 as the forecast. high (x > 6): p = 0, it happened: Brier 1,
+    # log -ln(eps) with eps = 1/(2 * 120 draws); band: 5 is on the none|all boundary, so "all"
+    # (the band above), which happened: Brier 0, log -ln(1 - eps); value: |5 - 7.5| = 2.5
+    base = {r["question"]: r for r in doc["baseline_scores"]}
+    assert all(r["engine"] == "no change" and r["baseline"] is True for r in base.values())
+    assert base["high"]["forecast"] == 0.0 and base["high"]["brier"] == 1.0
+    assert base["high"]["log"] == pytest.approx(math.log(240))
+    assert base["band"]["forecast"] == {"none": 0.0, "all": 1.0} and base["band"]["brier"] == 0.0
+    assert base["band"]["log"] == pytest.approx(-math.log(1 - 1 / 240))
+    assert base["value"]["forecast"] == 5.0 and base["value"]["crps"] == 2.5
+    (summ,) = doc["baseline_summary"]
+    assert summ["engine"] == "no change" and summ["questions"] == 3
+    assert summ["brier"] == pytest.approx(0.5) and summ["crps"] == 2.5
+    assert "no change (baseline)" in page and "no change (baseline)" in res.stdout
+    assert doc["baseline_notes"] == []
+
+
+def test_resolve_without_the_sealed_arena_scores_engines_and_notes_no_baselines(sealed):
+    (sealed / "out.yaml").write_text('outcomes:\n  - {question: value, value: 7.5, source: "memo"}\n', encoding="utf-8")
+    p = sealed / "q.yaml"
+    p.write_text(p.read_text().replace("status_quo: 5", "status_quo: 9"))  # not the sealed arena any more
+    res = runner.invoke(app, ["resolve", "ledger.jsonl", "--outcomes", "out.yaml", "--json", "s.json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((sealed / "s.json").read_text())
+    assert len(doc["scores"]) == 5 and doc["baseline_scores"] == []
+    assert "no baselines" in doc["baseline_notes"][0] and "differs from the sealed arena" in res.stdout
 
 
 @pytest.mark.parametrize("body, message", [

@@ -242,3 +242,26 @@ def test_dynamics_question_rule_errors(rule, kind, message):
     with pytest.raises(InputError) as exc:
         parse_arena_text(text, "dynq.yaml")
     assert message in exc.value.lines[0] and exc.value.lines[0].startswith("dynq.yaml:")
+
+
+# ------------------------------------------------------------------ reference forecasts
+def test_uniform_baseline_of_descriptor_questions_and_none_for_dynamics():
+    from tawazun.loop.scoring import Outcome, score_baseline
+
+    text = DYNQ + f"""\
+  - {{id: d-lo, text: {Q}, kind: binary, resolves_on: 2021-10-01, rule: {{descriptor: d, variant: lo}}, resolution: {{source: memo}}}}
+  - {{id: d-which, text: {Q}, kind: categorical, resolves_on: 2021-10-01, rule: {{descriptor: d}}, resolution: {{source: memo}}}}
+"""
+    arena = parse_arena_text(text, "dynq.yaml")
+
+    def score(qid, kind, value):
+        return score_baseline({"id": qid, "kind": kind}, Outcome(question=qid, value=value, source="s"), arena, 100)
+
+    # two variants: p = 1/2 -> Brier 0.25, log ln 2; categorical: (1/2)^2 * 2 = 0.5, log ln 2
+    b = score("d-lo", "binary", "no")
+    assert (b["engine"], b["forecast"], b["brier"]) == ("uniform", 0.5, 0.25)
+    assert b["log"] == pytest.approx(np.log(2))
+    c = score("d-which", "categorical", "hi")
+    assert (c["forecast"], c["brier"]) == ({"lo": 0.5, "hi": 0.5}, 0.5) and c["log"] == pytest.approx(np.log(2))
+    # a regime question has no baseline
+    assert score("zlow-oct", "binary", "yes") is None

@@ -397,6 +397,28 @@ def read_outcomes(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}:{_line_for(lines, loc)}: {format_path(loc)}: {msg}") from None
 
 
+def _sealed_arena(entry: dict[str, Any], ledger: Path, cache: dict[tuple[str, str], Any],
+                  notes: list[str]) -> Any:
+    """The arena copy a sealed entry recorded, parsed, if its bytes still hash to the sealed
+    sha256 (else None and a note: baselines come from the sealed inputs or not at all)."""
+    from tawazun.arena.load import parse_arena_text
+    from tawazun.loop.ledger import sha256
+
+    path = _located(entry["arena"]["path"], ledger)
+    key = (str(path), entry["arena"]["sha256"])
+    if key not in cache:
+        try:
+            data = read_bytes(path, "arena file")
+        except InputError:
+            data = None
+        if data is None or sha256(data) != entry["arena"]["sha256"]:
+            notes.append(f"entry {entry['id']}: no baselines: {path} is missing or differs from the sealed arena")
+            cache[key] = None
+        else:
+            cache[key] = parse_arena_text(data.decode("utf-8").removeprefix("\ufeff"), entry["arena"]["path"])
+    return cache[key]
+
+
 @app.command("resolve")
 @user_errors
 def resolve_cmd(
@@ -407,7 +429,7 @@ def resolve_cmd(
 ) -> None:
     """Score every resolved question of the ledger: Brier, log score, CRPS per engine."""
     from tawazun.arena.load import _line_for, format_path
-    from tawazun.loop.scoring import reliability, score_entry_question, summary
+    from tawazun.loop.scoring import reliability, score_baseline, score_entry_question, summary
 
     entries = _read_ledger(ledger)
     if not entries:
@@ -423,7 +445,11 @@ def resolve_cmd(
             raise InputError(f"{outcomes}:{_line_for(read['lines'], path)}: {format_path(path)}: "
                              f"no sealed question {qid!r} in {ledger}")
     scores = []
+    base_rows: list[dict[str, Any]] = []
+    notes: list[str] = []
+    arenas: dict[tuple[str, str], Any] = {}
     for e in entries:
+        arena = _sealed_arena(e, ledger, arenas, notes)
         for q in e["questions"]:
             if q["id"] not in by_q:
                 continue
@@ -436,8 +462,14 @@ def resolve_cmd(
             for r in rows:
                 r.update(entry=e["id"], source=o.source)
             scores.extend(rows)
+            b = score_baseline(q, o, arena, int(e["config"].get("draws") or 0)) if arena is not None else None
+            if b is not None:
+                b.update(entry=e["id"], source=o.source)
+                base_rows.append(b)
     doc = {"ledger": str(ledger), "outcomes": str(outcomes), "scores": scores, "summary": summary(scores),
-           "reliability": reliability(scores)}
+           "reliability": reliability(scores),
+           # reference forecasts from each sealed entry's arena copy only (docs/loop.md)
+           "baseline_scores": base_rows, "baseline_summary": summary(base_rows), "baseline_notes": notes}
     if html_out is not None:
         from tawazun.report.loop import scores_page
 
@@ -453,8 +485,15 @@ def resolve_cmd(
         table.add_column(col, justify="left" if col == "engine" else "right")
     for s in doc["summary"]:
         table.add_row(s["engine"], str(s["questions"]), *["" if s[k] is None else f"{s[k]:.4f}" for k in ("brier", "log", "crps")])
+    for s in doc["baseline_summary"]:
+        table.add_row(f"[italic]{s['engine']} (baseline)[/italic]", str(s["questions"]),
+                      *["" if s[k] is None else f"{s[k]:.4f}" for k in ("brier", "log", "crps")])
     console.print(table)
-    console.print("[dim]lower is better; log score clips probabilities to half a draw (docs/loop.md)[/dim]")
+    console.print("[dim]lower is better; log score clips probabilities to half a draw (docs/loop.md); "
+                  "baselines from the sealed arena only: no change = the issue's status quo, "
+                  "uniform = every variant of a descriptor alike[/dim]")
+    for n in notes:
+        console.print(f"[dim]{n}[/dim]")
     if html_out is not None:
         console.print(f"page: {html_out}")
 
