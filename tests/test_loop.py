@@ -250,6 +250,25 @@ def test_top_lever_applied_with_whatif_reproduces_its_effect():
     assert (row["mean"], row["q10"], row["q90"]) == pytest.approx((top["mean"], top["q10"], top["q90"]), abs=1e-9)
 
 
+def test_lever_intervals_for_the_top_only_change_nothing_else():
+    arena = parse_arena_text(HAND, "hand.yaml")
+    full = levers(arena, "a", "x", "bdm", step=2, draws=80, seed=5, intervals=99)
+    top2 = levers(arena, "a", "x", "bdm", step=2, draws=80, seed=5, intervals=2)
+    assert full["intervals"] == len(full["levers"]) and top2["intervals"] == 2
+    for a, b in zip(full["levers"], top2["levers"]):
+        same = {k: v for k, v in a.items() if k not in ("mean", "q10", "q90")}
+        assert same == {k: v for k, v in b.items() if k not in ("mean", "q10", "q90")}
+        if b["rank"] <= 2:
+            assert (a["mean"], a["q10"], a["q90"]) == (b["mean"], b["q10"], b["q90"])
+        else:
+            assert (b["mean"], b["q10"], b["q90"]) == (None, None, None) and a["q10"] is not None
+    # defaults: every lever of a closed-form engine, the top 5 of an iterative one
+    assert levers(arena, "a", "x", "median", draws=40)["intervals"] == 4  # 2 own moves, 2 persuasions
+    assert levers(arena, "a", "x", "bdm", draws=40)["intervals"] == 4  # fewer levers than 5
+    with pytest.raises(InputError, match="intervals: must be 0 or more"):
+        levers(arena, "a", "x", "bdm", intervals=-1)
+
+
 @pytest.mark.parametrize("engine", ["compromise", "bdm"])
 def test_levers_on_the_shipped_arena_finish_in_seconds(engine):
     arena = load_arena()

@@ -26,6 +26,7 @@ from tawazun.forecast import DEFAULT_DRAWS, ForecastConfig, execute, parse_optio
 WHATIF_FLAGS = {"set": "--set", "fix": "--fix", "engines": "--engine", "draws": "--draws", "seed": "--seed",
                 "options": "--option", "dist": "--dist"}
 LEVER_FLAGS = {"actor": "--actor", "issue": "--issue", "goal": "--goal", "step": "--step", "budget": "--budget",
+               "intervals": "--intervals",
                "draws": "--draws", "engine": "--engine", "options": "--option", "engines": "--engine"}
 LEDGER_OPT = typer.Option(Path("ledger.jsonl"), "--ledger", help="The ledger (JSON Lines; default ./ledger.jsonl).")
 
@@ -166,6 +167,7 @@ def levers(
     step: Optional[float] = typer.Option(None, "--step", help="Persuasion step in scale units (default: 10% of the scale)."),
     budget: Optional[float] = typer.Option(None, "--budget", help="Own moves within ± this of the mode (default: within the stance's range)."),
     draws: int = typer.Option(200, "--draws", min=1, help="Draws for each lever's interval."),
+    intervals: Optional[int] = typer.Option(None, "--intervals", min=0, help="Levers, best first, that get the paired interval (default: all for compromise and median, 5 for bdm, smp, nash)."),
     seed: int = typer.Option(0, "--seed"),
     option: list[str] = typer.Option([], "--option", "-O", help="Engine option ENGINE.KEY=VALUE (repeatable)."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Write the tornado chart and table to this HTML file."),
@@ -177,7 +179,7 @@ def levers(
     loaded = load_arena(arena)
     with flag_names(LEVER_FLAGS):
         doc = rank(loaded, actor, issue, engine, goal=goal, step=step, budget=budget, seed=seed, draws=draws,
-                   options=parse_option_flags(option).get(engine))
+                   options=parse_option_flags(option).get(engine), intervals=intervals)
     if html_out is not None:
         from tawazun.report.loop import levers_page
 
@@ -194,8 +196,12 @@ def levers(
     for lv in doc["levers"]:
         name = f"persuade {lv['actor']}" if lv["kind"] == "persuade" else f"own {lv['field']}"
         table.add_row(str(lv["rank"]), name, f"{lv['from']:g} → {lv['to']:g}", f"{lv['forecast']:.2f}",
-                      f"{lv['effect']:+.2f}", f"{lv['q10']:+.2f} … {lv['q90']:+.2f}", lv["method"], f"--set {lv['apply']}")
+                      f"{lv['effect']:+.2f}", "–" if lv["q10"] is None else f"{lv['q10']:+.2f} … {lv['q90']:+.2f}",
+                      lv["method"], f"--set {lv['apply']}")
     console.print(table)
+    if doc["intervals"] < len(doc["levers"]):
+        console.print(f"[dim]80% interval over {doc['draws']} paired draws for the top {doc['intervals']} "
+                      "(--intervals N for more)[/dim]")
     if html_out is not None:
         console.print(f"chart: {html_out}")
 
