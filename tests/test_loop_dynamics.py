@@ -265,3 +265,17 @@ def test_uniform_baseline_of_descriptor_questions_and_none_for_dynamics():
     assert (c["forecast"], c["brier"]) == ({"lo": 0.5, "hi": 0.5}, 0.5) and c["log"] == pytest.approx(np.log(2))
     # a regime question has no baseline
     assert score("zlow-oct", "binary", "yes") is None
+
+
+def test_web_whatif_returns_the_paired_dynamics(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from tawazun.web.app import create_app
+
+    ws = tmp_path / "ws"
+    client = TestClient(create_app(ws))
+    (ws / "arenas" / "dyn.yaml").write_text(DYN, encoding="utf-8")
+    r = client.post("/api/arenas/dyn/whatif", json={"fix": ["d=lo"], "engines": "compromise", "draws": 40})
+    assert r.status_code == 200, r.text
+    reg = {g["regime"]: g for g in r.json()["dynamics"]["regimes"]}
+    assert reg["low-x"]["delta"] > 0 and r.json()["dynamics"]["paths"] == 40

@@ -167,7 +167,7 @@ def levers(
     step: Optional[float] = typer.Option(None, "--step", help="Persuasion step in scale units (default: 10% of the scale)."),
     budget: Optional[float] = typer.Option(None, "--budget", help="Own moves within ± this of the mode (default: within the stance's range)."),
     draws: int = typer.Option(200, "--draws", min=1, help="Draws for each lever's interval."),
-    intervals: Optional[int] = typer.Option(None, "--intervals", min=0, help="Levers, best first, that get the paired interval (default: all for compromise and median, 5 for bdm, smp, nash)."),
+    intervals: Optional[int] = typer.Option(None, "--intervals", min=0, help="Levers, best first, that get the paired interval (default: all for compromise, median, nash; 5 for bdm, smp)."),
     seed: int = typer.Option(0, "--seed"),
     option: list[str] = typer.Option([], "--option", "-O", help="Engine option ENGINE.KEY=VALUE (repeatable)."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Write the tornado chart and table to this HTML file."),

@@ -35,8 +35,8 @@ from tawazun.uncertainty.sampling import flat_ranges, input_names, unflatten
 GRID = 41
 LEVER_DRAWS = 200
 INTERVALS = 5
-"""Levers (best first) that get a paired interval under an iterative engine (BDM, SMP, Nash):
-each interval is a whole ensemble of ``draws`` runs, the bulk of the ranking's cost."""
+"""Levers (best first) that get a paired interval under a dynamic engine (BDM, SMP: many rounds
+per run): each interval is a whole ensemble of ``draws`` runs, the bulk of the ranking's cost."""
 
 
 def _unit_for(arena: Arena, issue: str, engine: str) -> tuple[str, bool]:
@@ -141,8 +141,9 @@ def levers(arena: Arena, actor: str, issue: str, engine: str = "compromise", *, 
     """The ranked levers of ``actor`` on ``issue`` under ``engine`` (see the module doc).
 
     ``intervals``: how many of the ranked levers, best first, get the paired interval over
-    the draws (None: every lever for the closed-form engines, :data:`INTERVALS` for the
-    iterative ones). The ranking itself, at the modes, never depends on it."""
+    the draws (None: every lever for the one-shot engines, compromise, median and Nash;
+    :data:`INTERVALS` for the dynamic ones, BDM and SMP). The ranking itself, at the modes,
+    never depends on it."""
     if actor not in {a.id for a in arena.actors}:
         raise InputError(f"actor: unknown actor {actor!r}")
     if arena.actor(actor).role == "context":

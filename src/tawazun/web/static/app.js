@@ -61,6 +61,16 @@ window.tawazun.loop = function () {
         }).join("");
         var html = '<table class="list" id="whatif-table"><tr><th>issue</th><th>engine</th><th>baseline</th><th>variant</th>' +
           "<th>Δ mean</th><th>Δ 80% interval</th><th>band shift</th></tr>" + rows + "</table>";
+        if (d.dynamics) {  // the arena's dynamics, paired: each regime's shift at the horizon
+          var dy = d.dynamics;
+          html += '<table class="list" id="whatif-regimes"><caption>Regimes at ' + esc(dy.steps[dy.steps.length - 1]) +
+            " (" + dy.paths + " paired paths)</caption><tr><th>regime</th><th>baseline</th><th>variant</th><th>Δ</th></tr>" +
+            dy.regimes.map(function (g) {
+              return '<tr class="' + (g.delta ? "moved" : "still") + '"><td>' + esc(g.regime) + '</td><td class="num">' +
+                g.baseline.toFixed(3) + '</td><td class="num">' + g.variant.toFixed(3) + '</td><td class="num delta">' +
+                (g.delta >= 0 ? "+" : "") + g.delta.toFixed(3) + "</td></tr>";
+            }).join("") + "</table>";
+        }
         if (d.fix) {
           html += "<p>Consistent completions with " + esc(JSON.stringify(d.fix.fixed)) + ": " + d.fix.completions.length + "</p><ul>" +
             d.fix.completions.map(function (c) { return "<li>" + esc(Object.keys(c.variants).map(function (k) { return k + "=" + c.variants[k]; }).join(", ")) + "</li>"; }).join("") + "</ul>";
