@@ -276,6 +276,11 @@ def test_web_whatif_returns_the_paired_dynamics(tmp_path):
     client = TestClient(create_app(ws))
     (ws / "arenas" / "dyn.yaml").write_text(DYN, encoding="utf-8")
     r = client.post("/api/arenas/dyn/whatif", json={"fix": ["d=lo"], "engines": "compromise", "draws": 40})
+    assert r.status_code == 200 and "dynamics" not in r.json()  # off unless asked
+    r = client.post("/api/arenas/dyn/whatif", json={"fix": ["d=lo"], "engines": "compromise", "draws": 40,
+                                                   "dynamics": True})
     assert r.status_code == 200, r.text
     reg = {g["regime"]: g for g in r.json()["dynamics"]["regimes"]}
     assert reg["low-x"]["delta"] > 0 and r.json()["dynamics"]["paths"] == 40
+    page = client.get("/arenas/dyn").text
+    assert 'name="dynamics" type="checkbox"' in page

@@ -42,6 +42,7 @@ window.tawazun.loop = function () {
     var out = document.getElementById("whatif-out"), f = wf.elements;
     var body = {set: [f.stance.value + "." + f.field.value + "=" + f.value.value.trim()], draws: +f.paired_draws.value};
     if (f.fix && f.fix.value) body.fix = [f.fix.value];
+    if (f.dynamics && f.dynamics.checked) body.dynamics = true;
     out.textContent = "running…";
     fetch("/api/arenas/" + encodeURIComponent(wf.dataset.arena) + "/whatif",
           {method: "POST", headers: {"Content-Type": "application/json", "Accept": "application/json"},
