@@ -284,3 +284,17 @@ def test_web_whatif_returns_the_paired_dynamics(tmp_path):
     assert reg["low-x"]["delta"] > 0 and r.json()["dynamics"]["paths"] == 40
     page = client.get("/arenas/dyn").text
     assert 'name="dynamics" type="checkbox"' in page
+
+
+def test_forecast_cli_prints_dynamics_questions(tmp_path):
+    path = tmp_path / "dynq.yaml"
+    path.write_text(DYNQ, encoding="utf-8")
+    res = runner.invoke(app, ["forecast", str(path), "-e", "compromise", "--draws", "30", "--sobol-n", "0",
+                              "--no-report", "-o", str(tmp_path / "run")], env={"COLUMNS": "240"})
+    assert res.exit_code == 0, res.output
+    assert "p = 1.00 · dynamics at 2021-10-31" in res.output
+    assert "p = 1.00 · dynamics by 2021-10-31" in res.output
+    assert "past the dynamics horizon" in res.output  # too-late: its note instead of a forecast
+    doc = json.loads((tmp_path / "run" / "result.json").read_text())
+    q = next(x for x in doc["questions"] if x["id"] == "z-level")
+    assert q["forecasts"][0]["engine"] == "compromise" and q["forecasts"][0]["quantiles"]["50"] == 0.0625
