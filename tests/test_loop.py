@@ -250,6 +250,25 @@ def test_top_lever_applied_with_whatif_reproduces_its_effect():
     assert (row["mean"], row["q10"], row["q90"]) == pytest.approx((top["mean"], top["q10"], top["q90"]), abs=1e-9)
 
 
+def test_lever_intervals_for_the_top_only_change_nothing_else():
+    arena = parse_arena_text(HAND, "hand.yaml")
+    full = levers(arena, "a", "x", "bdm", step=2, draws=80, seed=5, intervals=99)
+    top2 = levers(arena, "a", "x", "bdm", step=2, draws=80, seed=5, intervals=2)
+    assert full["intervals"] == len(full["levers"]) and top2["intervals"] == 2
+    for a, b in zip(full["levers"], top2["levers"]):
+        same = {k: v for k, v in a.items() if k not in ("mean", "q10", "q90")}
+        assert same == {k: v for k, v in b.items() if k not in ("mean", "q10", "q90")}
+        if b["rank"] <= 2:
+            assert (a["mean"], a["q10"], a["q90"]) == (b["mean"], b["q10"], b["q90"])
+        else:
+            assert (b["mean"], b["q10"], b["q90"]) == (None, None, None) and a["q10"] is not None
+    # defaults: every lever of a closed-form engine, the top 5 of an iterative one
+    assert levers(arena, "a", "x", "median", draws=40)["intervals"] == 4  # 2 own moves, 2 persuasions
+    assert levers(arena, "a", "x", "bdm", draws=40)["intervals"] == 4  # fewer levers than 5
+    with pytest.raises(InputError, match="intervals: must be 0 or more"):
+        levers(arena, "a", "x", "bdm", intervals=-1)
+
+
 @pytest.mark.parametrize("engine", ["compromise", "bdm"])
 def test_levers_on_the_shipped_arena_finish_in_seconds(engine):
     arena = load_arena()
@@ -327,7 +346,7 @@ def test_question_probabilities_are_shares_of_the_draws():
     ("{descriptor: boycott, above: 3}", "questions[0].rule: above and below apply to an issue or series rule"),
     ("{series: attacks-per-week, band: high}", "questions[0].rule: band applies to an issue rule"),
     ("{series: attacks-per-week, above: 3}", "questions[0].rule.series: unknown series 'attacks-per-week': the arena has no dynamics"),
-    ("{series: attacks-per-week}", "questions[0].rule.series: unknown series 'attacks-per-week': the arena has no dynamics section"),
+    ("{series: attacks-per-week}", "questions[0]: a binary series question needs above or below"),
     ("{descriptor: us-role, variant: combat}", "questions[0].rule.descriptor: the arena has no scenarios section"),
     ("{issue: x}", "questions[0]: a binary question's rule needs above, below, band or variant"),
 ])
@@ -461,6 +480,32 @@ outcomes:
     assert {s["engine"] for s in doc["summary"]} == {"compromise", "median", "bdm", "smp", "nash"}
     page = (sealed / "scores.html").read_text()
     assert "<svg" in page and "reliability" in page.lower()
+    # "no change": x's status quo 5 as the forecast. high (x > 6): p = 0, it happened: Brier 1,
+    # log -ln(eps) with eps = 1/(2 * 120 draws); band: 5 is on the none|all boundary, so "all"
+    # (the band above), which happened: Brier 0, log -ln(1 - eps); value: |5 - 7.5| = 2.5
+    base = {r["question"]: r for r in doc["baseline_scores"]}
+    assert all(r["engine"] == "no change" and r["baseline"] is True for r in base.values())
+    assert base["high"]["forecast"] == 0.0 and base["high"]["brier"] == 1.0
+    assert base["high"]["log"] == pytest.approx(math.log(240))
+    assert base["band"]["forecast"] == {"none": 0.0, "all": 1.0} and base["band"]["brier"] == 0.0
+    assert base["band"]["log"] == pytest.approx(-math.log(1 - 1 / 240))
+    assert base["value"]["forecast"] == 5.0 and base["value"]["crps"] == 2.5
+    (summ,) = doc["baseline_summary"]
+    assert summ["engine"] == "no change" and summ["questions"] == 3
+    assert summ["brier"] == pytest.approx(0.5) and summ["crps"] == 2.5
+    assert "no change (baseline)" in page and "no change (baseline)" in res.stdout
+    assert doc["baseline_notes"] == []
+
+
+def test_resolve_without_the_sealed_arena_scores_engines_and_notes_no_baselines(sealed):
+    (sealed / "out.yaml").write_text('outcomes:\n  - {question: value, value: 7.5, source: "memo"}\n', encoding="utf-8")
+    p = sealed / "q.yaml"
+    p.write_text(p.read_text().replace("status_quo: 5", "status_quo: 9"))  # not the sealed arena any more
+    res = runner.invoke(app, ["resolve", "ledger.jsonl", "--outcomes", "out.yaml", "--json", "s.json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((sealed / "s.json").read_text())
+    assert len(doc["scores"]) == 5 and doc["baseline_scores"] == []
+    assert "no baselines" in doc["baseline_notes"][0] and "differs from the sealed arena" in res.stdout
 
 
 @pytest.mark.parametrize("body, message", [

@@ -501,6 +501,34 @@ def consistent_futures(arena: Arena, run: ForecastRun | None = None) -> dict[str
     return analyse(arena.scenarios, tolerance=0)
 
 
+def dynamics_paths(run: ForecastRun) -> int:
+    """Paths of the run's dynamics: ``config.dynamics_paths``, else one per draw."""
+    return run.config.dynamics_paths or (run.draws or DYNAMICS_PATHS)
+
+
+def coupled_covariates(run: ForecastRun, paths: int) -> tuple[str | None, dict[str, str], dict[str, np.ndarray]]:
+    """The covariates that name an issue, path ``i`` taking draw ``i mod draws`` of
+    :func:`dynamics_engine`'s forecast of that issue (every path the point forecast without
+    draws). Returns (engine or None, covariate -> issue, covariate -> ``(paths,)`` values)."""
+    from tawazun.dynamics.simulate import section_of
+
+    section = section_of(run.arena)
+    engine = dynamics_engine(run) if any(c.issue for c in section.covariates) else None
+    coupled: dict[str, str] = {}
+    covariates: dict[str, np.ndarray] = {}
+    for cov in section.covariates:
+        if cov.issue is None or engine is None:
+            continue
+        samples, point = issue_samples(run, engine, cov.issue)
+        if samples is None or len(samples) == 0:
+            values = np.full(paths, point)
+        else:
+            values = samples[np.arange(paths) % len(samples)]
+        covariates[cov.id] = values
+        coupled[cov.id] = cov.issue
+    return engine, coupled, covariates
+
+
 def add_dynamics(run: ForecastRun) -> None:
     """The arena's dynamics section over the run's Monte Carlo draws.
 
@@ -517,20 +545,8 @@ def add_dynamics(run: ForecastRun) -> None:
 
     arena, config = run.arena, run.config
     section = section_of(arena)
-    paths = config.dynamics_paths or (run.draws or DYNAMICS_PATHS)
-    engine = dynamics_engine(run) if any(c.issue for c in section.covariates) else None
-    coupled: dict[str, str] = {}
-    covariates: dict[str, np.ndarray] = {}
-    for cov in section.covariates:
-        if cov.issue is None or engine is None:
-            continue
-        samples, point = issue_samples(run, engine, cov.issue)
-        if samples is None or len(samples) == 0:
-            values = np.full(paths, point)
-        else:
-            values = samples[np.arange(paths) % len(samples)]
-        covariates[cov.id] = values
-        coupled[cov.id] = cov.issue
+    paths = dynamics_paths(run)
+    engine, coupled, covariates = coupled_covariates(run, paths)
     mapped = [c for c in section.covariates if c.scenario is not None]
     scenario = None
     futures = None

@@ -127,8 +127,11 @@ def print_questions(questions: list[dict], console: Console) -> None:
     for q in questions:
         rows = q["forecasts"] or [{"engine": "", "note": q.get("note", "")}]
         for k, f in enumerate(rows):
+            text = headline(f, q["kind"]) if "note" not in f else f["note"]
+            if "step" in f:  # a series or regime question: read from the dynamics paths at that step
+                text += f" · dynamics {'by' if f.get('by') == 'ever' else 'at'} {f['step']}"
             table.add_row(q["id"] if k == 0 else "", q["resolves_on"] if k == 0 else "", q["kind"] if k == 0 else "",
-                          f["engine"], headline(f, q["kind"]) if "note" not in f else f["note"])
+                          f["engine"], text)
     console.print(table)
 
 

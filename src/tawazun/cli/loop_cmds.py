@@ -26,6 +26,7 @@ from tawazun.forecast import DEFAULT_DRAWS, ForecastConfig, execute, parse_optio
 WHATIF_FLAGS = {"set": "--set", "fix": "--fix", "engines": "--engine", "draws": "--draws", "seed": "--seed",
                 "options": "--option", "dist": "--dist"}
 LEVER_FLAGS = {"actor": "--actor", "issue": "--issue", "goal": "--goal", "step": "--step", "budget": "--budget",
+               "intervals": "--intervals",
                "draws": "--draws", "engine": "--engine", "options": "--option", "engines": "--engine"}
 LEDGER_OPT = typer.Option(Path("ledger.jsonl"), "--ledger", help="The ledger (JSON Lines; default ./ledger.jsonl).")
 
@@ -46,6 +47,7 @@ def whatif(
     seed: int = typer.Option(0, "--seed", help="Seed of both runs."),
     option: list[str] = typer.Option([], "--option", "-O", help="Engine option ENGINE.KEY=VALUE (repeatable)."),
     dist: str = typer.Option("triangular", "--dist", help="triangular (exact common random numbers) or pert."),
+    no_dynamics: bool = typer.Option(False, "--no-dynamics", help="Leave out the arena's dynamics section."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the document to PATH, or - for stdout."),
 ) -> None:
     """Change stances in memory, run baseline and variant on the same draws, print the deltas."""
@@ -63,7 +65,7 @@ def whatif(
         variant, resolved_changes = apply_changes(text, str(path), changes)
         config = ForecastConfig(engines=_engines(engine), seed=seed, draws=draws, dist=dist,
                                 options=parse_option_flags(option))
-        doc = run_whatif(base, variant, resolved_changes, config, fixes)
+        doc = run_whatif(base, variant, resolved_changes, config, fixes, dynamics=not no_dynamics)
     if json_out is not None:
         write_json(json_out, doc)
     if json_out == "-":
@@ -83,8 +85,36 @@ def whatif(
     console.print(table)
     console.print("[dim]baseline/variant: median of the draws; Δ: variant − baseline draw by draw "
                   "(common random numbers); dim rows did not move[/dim]")
+    if "dynamics" in doc:
+        _print_dynamics(console, doc["dynamics"])
     if "fix" in doc:
         _print_completions(console, doc["fix"])
+
+
+def _print_dynamics(console: Console, dyn: dict[str, Any]) -> None:
+    """The dynamics at the horizon: each series' paired difference, each regime's shift."""
+    last = dyn["steps"][-1]
+    how = f"covariates from {dyn['engine']}" if dyn["engine"] else "no coupled covariates"
+    if dyn["pinned"]:
+        how += "; pinned: " + ", ".join(f"{c}={v:g}" for c, v in dyn["pinned"].items())
+    table = Table(title=f"Dynamics at {last} ({dyn['paths']} paired paths; {how})", title_justify="left")
+    for col in ("series", "baseline", "variant", "Δ mean", "Δ 80% interval"):
+        table.add_column(col, justify="left" if col == "series" else "right")
+    for r in dyn["series"]:
+        if r["step"] != last:
+            continue
+        table.add_row(r["series"], f"{r['baseline']:.3g}", f"{r['variant']:.3g}", f"{r['mean']:+.3g}",
+                      f"{r['q10']:+.3g} … {r['q90']:+.3g}", style=None if r["moved"] else "dim")
+    console.print(table)
+    regimes = Table(title=f"Regimes at {last}", title_justify="left")
+    for col in ("regime", "baseline", "variant", "Δ"):
+        regimes.add_column(col, justify="left" if col == "regime" else "right")
+    for r in dyn["regimes"]:
+        regimes.add_row(r["regime"], f"{r['baseline']:.3f}", f"{r['variant']:.3f}", f"{r['delta']:+.3f}",
+                        style=None if r["delta"] else "dim")
+    console.print(regimes)
+    console.print("[dim]Δ: variant − baseline path by path (same seed, same dynamics stream); "
+                  "--json has every step[/dim]")
 
 
 def _tri(t: list[float] | None) -> str:
@@ -137,6 +167,7 @@ def levers(
     step: Optional[float] = typer.Option(None, "--step", help="Persuasion step in scale units (default: 10% of the scale)."),
     budget: Optional[float] = typer.Option(None, "--budget", help="Own moves within ± this of the mode (default: within the stance's range)."),
     draws: int = typer.Option(200, "--draws", min=1, help="Draws for each lever's interval."),
+    intervals: Optional[int] = typer.Option(None, "--intervals", min=0, help="Levers, best first, that get the paired interval (default: all for compromise, median, nash; 5 for bdm, smp)."),
     seed: int = typer.Option(0, "--seed"),
     option: list[str] = typer.Option([], "--option", "-O", help="Engine option ENGINE.KEY=VALUE (repeatable)."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Write the tornado chart and table to this HTML file."),
@@ -148,7 +179,7 @@ def levers(
     loaded = load_arena(arena)
     with flag_names(LEVER_FLAGS):
         doc = rank(loaded, actor, issue, engine, goal=goal, step=step, budget=budget, seed=seed, draws=draws,
-                   options=parse_option_flags(option).get(engine))
+                   options=parse_option_flags(option).get(engine), intervals=intervals)
     if html_out is not None:
         from tawazun.report.loop import levers_page
 
@@ -165,8 +196,12 @@ def levers(
     for lv in doc["levers"]:
         name = f"persuade {lv['actor']}" if lv["kind"] == "persuade" else f"own {lv['field']}"
         table.add_row(str(lv["rank"]), name, f"{lv['from']:g} → {lv['to']:g}", f"{lv['forecast']:.2f}",
-                      f"{lv['effect']:+.2f}", f"{lv['q10']:+.2f} … {lv['q90']:+.2f}", lv["method"], f"--set {lv['apply']}")
+                      f"{lv['effect']:+.2f}", "–" if lv["q10"] is None else f"{lv['q10']:+.2f} … {lv['q90']:+.2f}",
+                      lv["method"], f"--set {lv['apply']}")
     console.print(table)
+    if doc["intervals"] < len(doc["levers"]):
+        console.print(f"[dim]80% interval over {doc['draws']} paired draws for the top {doc['intervals']} "
+                      "(--intervals N for more)[/dim]")
     if html_out is not None:
         console.print(f"chart: {html_out}")
 
@@ -368,6 +403,28 @@ def read_outcomes(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}:{_line_for(lines, loc)}: {format_path(loc)}: {msg}") from None
 
 
+def _sealed_arena(entry: dict[str, Any], ledger: Path, cache: dict[tuple[str, str], Any],
+                  notes: list[str]) -> Any:
+    """The arena copy a sealed entry recorded, parsed, if its bytes still hash to the sealed
+    sha256 (else None and a note: baselines come from the sealed inputs or not at all)."""
+    from tawazun.arena.load import parse_arena_text
+    from tawazun.loop.ledger import sha256
+
+    path = _located(entry["arena"]["path"], ledger)
+    key = (str(path), entry["arena"]["sha256"])
+    if key not in cache:
+        try:
+            data = read_bytes(path, "arena file")
+        except InputError:
+            data = None
+        if data is None or sha256(data) != entry["arena"]["sha256"]:
+            notes.append(f"entry {entry['id']}: no baselines: {path} is missing or differs from the sealed arena")
+            cache[key] = None
+        else:
+            cache[key] = parse_arena_text(data.decode("utf-8").removeprefix("\ufeff"), entry["arena"]["path"])
+    return cache[key]
+
+
 @app.command("resolve")
 @user_errors
 def resolve_cmd(
@@ -378,7 +435,7 @@ def resolve_cmd(
 ) -> None:
     """Score every resolved question of the ledger: Brier, log score, CRPS per engine."""
     from tawazun.arena.load import _line_for, format_path
-    from tawazun.loop.scoring import reliability, score_entry_question, summary
+    from tawazun.loop.scoring import reliability, score_baseline, score_entry_question, summary
 
     entries = _read_ledger(ledger)
     if not entries:
@@ -394,7 +451,11 @@ def resolve_cmd(
             raise InputError(f"{outcomes}:{_line_for(read['lines'], path)}: {format_path(path)}: "
                              f"no sealed question {qid!r} in {ledger}")
     scores = []
+    base_rows: list[dict[str, Any]] = []
+    notes: list[str] = []
+    arenas: dict[tuple[str, str], Any] = {}
     for e in entries:
+        arena = _sealed_arena(e, ledger, arenas, notes)
         for q in e["questions"]:
             if q["id"] not in by_q:
                 continue
@@ -407,8 +468,14 @@ def resolve_cmd(
             for r in rows:
                 r.update(entry=e["id"], source=o.source)
             scores.extend(rows)
+            b = score_baseline(q, o, arena, int(e["config"].get("draws") or 0)) if arena is not None else None
+            if b is not None:
+                b.update(entry=e["id"], source=o.source)
+                base_rows.append(b)
     doc = {"ledger": str(ledger), "outcomes": str(outcomes), "scores": scores, "summary": summary(scores),
-           "reliability": reliability(scores)}
+           "reliability": reliability(scores),
+           # reference forecasts from each sealed entry's arena copy only (docs/loop.md)
+           "baseline_scores": base_rows, "baseline_summary": summary(base_rows), "baseline_notes": notes}
     if html_out is not None:
         from tawazun.report.loop import scores_page
 
@@ -424,8 +491,15 @@ def resolve_cmd(
         table.add_column(col, justify="left" if col == "engine" else "right")
     for s in doc["summary"]:
         table.add_row(s["engine"], str(s["questions"]), *["" if s[k] is None else f"{s[k]:.4f}" for k in ("brier", "log", "crps")])
+    for s in doc["baseline_summary"]:
+        table.add_row(f"[italic]{s['engine']} (baseline)[/italic]", str(s["questions"]),
+                      *["" if s[k] is None else f"{s[k]:.4f}" for k in ("brier", "log", "crps")])
     console.print(table)
-    console.print("[dim]lower is better; log score clips probabilities to half a draw (docs/loop.md)[/dim]")
+    console.print("[dim]lower is better; log score clips probabilities to half a draw (docs/loop.md); "
+                  "baselines from the sealed arena only: no change = the issue's status quo, "
+                  "uniform = every variant of a descriptor alike[/dim]")
+    for n in notes:
+        console.print(f"[dim]{n}[/dim]")
     if html_out is not None:
         console.print(f"page: {html_out}")
 

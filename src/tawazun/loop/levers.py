@@ -34,6 +34,9 @@ from tawazun.uncertainty.sampling import flat_ranges, input_names, unflatten
 
 GRID = 41
 LEVER_DRAWS = 200
+INTERVALS = 5
+"""Levers (best first) that get a paired interval under a dynamic engine (BDM, SMP: many rounds
+per run): each interval is a whole ensemble of ``draws`` runs, the bulk of the ranking's cost."""
 
 
 def _unit_for(arena: Arena, issue: str, engine: str) -> tuple[str, bool]:
@@ -67,11 +70,18 @@ def _evaluate(ranged: RangedProblem, engine: str, opts: Any, col: int, values: n
     return np.asarray(res.forecast, dtype=float).reshape(len(values), -1)[:, k]
 
 
-def _draws(ranged: RangedProblem, engine: str, opts: Any, seed: int, unit: str, draws: int, dist: str) -> np.ndarray:
-    """The ensemble exactly as the forecast pipeline draws it (same seeds and chunks)."""
+def _ensembles(problems: list[RangedProblem], engine: str, opts: Any, seed: int, unit: str, draws: int,
+               dist: str) -> list[np.ndarray]:
+    """The ensemble of each problem of one unit exactly as the forecast pipeline draws it (same
+    seeds and chunks), all chunks in one evaluation pass."""
     s = sampling_seed(seed, unit)
-    tasks = [Chunk(ranged, engine, opts, s, dist, a, c) for a, c in chunks(draws, default_chunk_size(ranged))]
-    return np.concatenate([out[0] for out in evaluate_chunks(tasks)], axis=0)
+    tasks, owners = [], []
+    for j, prob in enumerate(problems):
+        for a, c in chunks(draws, default_chunk_size(prob)):
+            tasks.append(Chunk(prob, engine, opts, s, dist, a, c))
+            owners.append(j)
+    outs = evaluate_chunks(tasks)
+    return [np.concatenate([o[0] for o, w in zip(outs, owners) if w == j], axis=0) for j in range(len(problems))]
 
 
 def _candidates(engine: str, lo: float, hi: float, goal_pt: float, others: np.ndarray, mode: float,
@@ -127,8 +137,13 @@ def _compromise_optimum(ranged: RangedProblem, a_idx: int, k: int, field: str, g
 def levers(arena: Arena, actor: str, issue: str, engine: str = "compromise", *, goal: float | None = None,
            step: float | None = None, budget: float | None = None, seed: int = 0,
            draws: int = LEVER_DRAWS, dist: str = "triangular",
-           options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ranked levers of ``actor`` on ``issue`` under ``engine`` (see the module doc)."""
+           options: dict[str, Any] | None = None, intervals: int | None = None) -> dict[str, Any]:
+    """The ranked levers of ``actor`` on ``issue`` under ``engine`` (see the module doc).
+
+    ``intervals``: how many of the ranked levers, best first, get the paired interval over
+    the draws (None: every lever for the one-shot engines, compromise, median and Nash;
+    :data:`INTERVALS` for the dynamic ones, BDM and SMP). The ranking itself, at the modes,
+    never depends on it."""
     if actor not in {a.id for a in arena.actors}:
         raise InputError(f"actor: unknown actor {actor!r}")
     if arena.actor(actor).role == "context":
@@ -140,9 +155,13 @@ def levers(arena: Arena, actor: str, issue: str, engine: str = "compromise", *, 
         raise InputError(f"actor: {actor!r} has no stance on {issue!r}")
     if draws < 1:
         raise InputError(f"draws: must be at least 1, got {draws}")
+    if intervals is not None and intervals < 0:
+        raise InputError(f"intervals: must be 0 or more, got {intervals}")
     spec = get_engine(engine) if engine in _registry() else None
     if spec is None:
         raise InputError(f"engine: unknown engine {engine!r}")
+    if intervals is None:
+        intervals = INTERVALS if spec.dynamic else 1 << 30
     opts = engine_options(spec, options or {}, None)
     unit, joint = _unit_for(arena, issue, engine)
     ranged = ranged_problem(arena, unit, joint=joint)
@@ -162,18 +181,15 @@ def levers(arena: Arena, actor: str, issue: str, engine: str = "compromise", *, 
         raise InputError(f"budget: must be 0 or more, got {budget:g}")
 
     base_point = float(_evaluate(ranged, engine, opts, 0, flat_ranges(ranged)[1, :1], seed, unit, k)[0])
-    base_draws = _draws(ranged, engine, opts, seed, unit, draws, dist)[:, k]
     out: list[dict[str, Any]] = []
+    variants: list[RangedProblem] = []
 
     def finish(lever: dict[str, Any], variant: RangedProblem, forecast: float) -> None:
-        vd = _draws(variant, engine, opts, seed, unit, draws, dist)[:, k]
-        diff = vd - base_draws
-        ok = diff[np.isfinite(diff)]
+        # ranked at the modes first; the paired intervals (ensembles) come after, for the top ones
         lever.update(forecast=forecast, effect=forecast - base_point, distance=abs(forecast - goal),
-                     mean=float(ok.mean()) if ok.size else None,
-                     q10=float(np.percentile(ok, 10)) if ok.size else None,
-                     q90=float(np.percentile(ok, 90)) if ok.size else None)
+                     mean=None, q10=None, q90=None)
         out.append(lever)
+        variants.append(variant)
 
     # own moves
     for field, scale_max in (("position", None), ("salience", smax)):
@@ -218,12 +234,27 @@ def levers(arena: Arena, actor: str, issue: str, engine: str = "compromise", *, 
         f = float(_evaluate(variant, engine, opts, col_of[b], np.array([new[1]]), seed, unit, k)[0])
         finish(lever, variant, f)
 
-    out.sort(key=lambda r: (r["distance"], -abs(r["effect"]), r["kind"], r["actor"]))
+    order = sorted(range(len(out)), key=lambda i: (out[i]["distance"], -abs(out[i]["effect"]),
+                                                   out[i]["kind"], out[i]["actor"]))
+    out = [out[i] for i in order]
+    variants = [variants[i] for i in order]
     for rank, r in enumerate(out, 1):
         r["rank"] = rank
+    top = min(intervals, len(out))
+    if top:
+        # one pass over every needed ensemble: the baseline's and the top levers' (the same
+        # seeds and chunks as the pipeline: common random numbers, as in what-if)
+        ens = _ensembles([ranged] + variants[:top], engine, opts, seed, unit, draws, dist)
+        base_draws = ens[0][:, k]
+        for lever, vd in zip(out[:top], ens[1:]):
+            diff = vd[:, k] - base_draws
+            ok = diff[np.isfinite(diff)]
+            if ok.size:
+                lever.update(mean=float(ok.mean()), q10=float(np.percentile(ok, 10)),
+                             q90=float(np.percentile(ok, 90)))
     return {"arena": arena.meta.id, "actor": actor, "issue": issue, "engine": engine, "unit": unit,
             "goal": goal, "step": step, "budget": budget, "seed": seed, "draws": draws, "dist": dist,
-            "baseline": base_point, "levers": out}
+            "baseline": base_point, "intervals": top, "levers": out}
 
 
 def _registry() -> dict[str, Any]:

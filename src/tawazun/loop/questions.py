@@ -8,10 +8,13 @@ A question is tied to one model output by its ``rule``:
 * ``issue`` alone, kind ``numeric``: the forecast value itself (quantiles, CRPS when resolved);
 * ``descriptor`` + ``variant`` (binary) or ``descriptor`` alone (categorical): a CIB descriptor
   of the arena's ``scenarios`` section;
-* ``series`` / ``regime``: the dynamics section's outputs (validated only when the arena has
-  one; without it they are reported as an unknown series).
+* ``series`` + ``above``/``below`` (binary), ``series`` alone (numeric), ``regime`` (binary):
+  the dynamics section's outputs at the last step on or before ``resolves_on``; ``by: ever``
+  asks instead whether the event happened at any step up to then (validated only when the
+  arena has a dynamics section; without it they are reported as an unknown series).
 
-Probabilities come from the Monte Carlo draws of a run, per engine (:func:`question_forecasts`).
+Probabilities come from the Monte Carlo draws of a run, per engine, and for the dynamics
+from the run's dynamics paths (:func:`question_forecasts`).
 This module imports nothing of the arena package (the arena model imports it).
 """
 
@@ -48,6 +51,9 @@ class Rule(_Strict):
     variant: str | None = None  # binary: descriptor takes this variant
     series: str | None = None  # dynamics (when the arena has that section)
     regime: str | None = None
+    # dynamics, binary: the event at the step on or before resolves_on ("step", the default),
+    # or at any step up to it ("ever")
+    by: Literal["step", "ever"] | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> "Rule":
@@ -60,6 +66,8 @@ class Rule(_Strict):
             raise ValueError("above and below apply to an issue or series rule")
         if self.descriptor is None and self.variant is not None:
             raise ValueError("variant applies to a descriptor rule")
+        if self.by is not None and self.series is None and self.regime is None:
+            raise ValueError("by applies to a series or regime rule")
         if sum(x is not None for x in (self.above, self.below, self.band)) > 1:
             raise ValueError("give one of above, below, band")
         return self
@@ -94,6 +102,14 @@ class Question(_Strict):
             raise ValueError(f"a {self.kind} question's rule takes no above, below, band or variant")
         if self.kind == "numeric" and r.descriptor is not None:
             raise ValueError("a numeric question needs an issue or series rule")
+        if r.regime is not None and self.kind != "binary":
+            raise ValueError("a regime question is binary (is the path in the regime?)")
+        if r.series is not None and self.kind == "categorical":
+            raise ValueError("a series question is binary (above/below) or numeric")
+        if r.series is not None and self.kind == "binary" and not r.binary_test:
+            raise ValueError("a binary series question needs above or below")
+        if self.kind == "numeric" and r.by == "ever":
+            raise ValueError("by: ever applies to binary questions")
         return self
 
 
@@ -257,9 +273,63 @@ def question_forecasts(run: Any) -> list[dict[str, Any]]:
         elif r.descriptor is not None:
             entry["forecasts"].append({"engine": "cib", **scenario_forecast(q, _futures(run))})
         else:
-            entry["note"] = "dynamics outputs are not forecast by this version"
+            dyn = getattr(run, "dynamics", None)
+            if dyn is None:
+                entry["note"] = "the run has no dynamics (dynamics off, or no dynamics section)"
+            else:
+                forecast, note = dynamics_forecast(q, dyn.result)
+                if forecast is not None:
+                    entry["forecasts"].append({"engine": dyn.engine or "dynamics", **forecast})
+                entry["note"] = note
         out.append(entry)
     return out
+
+
+def dynamics_step(steps: list[dt.date], resolves_on: dt.date) -> int | None:
+    """Index of the last step whose date is on or before ``resolves_on`` (None: none is)."""
+    k = sum(d <= resolves_on for d in steps)  # steps are increasing
+    return k - 1 if k else None
+
+
+def dynamics_forecast(question: Question, result: Any) -> tuple[dict[str, Any] | None, str]:
+    """A series or regime question from the dynamics paths (``result``: a SimResult, whose
+    ``raw`` holds ``(paths, steps)`` per series and regime). Read at the last step on or before
+    ``resolves_on``; a date past the horizon (or before the first step) gives no forecast and a
+    note. Binary: the share of paths with the event at that step (``by: ever``: at any step up
+    to it); numeric: quantiles, mean and the paths' values, as numeric issue questions."""
+    r = question.rule
+    assert r is not None
+    steps = list(result.steps)
+    last = steps[-1].isoformat()
+    if question.resolves_on > steps[-1]:
+        return None, (f"resolves on {question.resolves_on.isoformat()}, past the dynamics horizon "
+                      f"(last step {last}): no forecast; a longer horizon would reach it")
+    t = dynamics_step(steps, question.resolves_on)
+    if t is None:
+        return None, (f"resolves on {question.resolves_on.isoformat()}, before the first dynamics step "
+                      f"({steps[0].isoformat()}): no forecast")
+    name = r.series if r.series is not None else r.regime
+    paths = np.asarray(result.raw[name])
+    by = r.by or "step"
+    out: dict[str, Any] = {"draws": int(paths.shape[0]), "step": steps[t].isoformat()}
+    if question.kind == "binary":
+        if r.regime is not None:
+            hit = paths.astype(bool)
+        else:
+            v = paths.astype(float)
+            hit = v > r.above if r.above is not None else v < r.below
+        happened = hit[:, : t + 1].any(axis=1) if by == "ever" else hit[:, t]
+        out["by"] = by
+        out["probability"] = float(happened.mean())
+    else:
+        v = paths[:, t].astype(float)
+        out["quantiles"] = {str(q): float(np.percentile(v, q)) for q in QUANTILES}
+        out["mean"] = float(v.mean())
+        out["sample"] = [round(float(x), 6) for x in np.sort(v)]
+    when = f"at any step up to {steps[t].isoformat()}" if by == "ever" and question.kind == "binary" \
+        else f"at the step of {steps[t].isoformat()}"
+    return out, (f"from the run's dynamics paths {when} (one dynamics run per forecast, its covariates "
+                 "coupled to the engine named)")
 
 
 def _futures(run: Any) -> dict[str, Any]:

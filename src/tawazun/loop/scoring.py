@@ -155,3 +155,76 @@ def summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append({"engine": engine, "questions": len(mine), "brier": mean("brier"), "log": mean("log"),
                     "crps": mean("crps")})
     return out
+
+
+# ------------------------------------------------------------------ reference forecasts
+NO_CHANGE = "no change"
+UNIFORM = "uniform"
+
+
+def baseline_forecast(arena: Any, question_id: str) -> tuple[str, dict[str, Any]] | None:
+    """The reference forecast of one question from the sealed arena alone (never the outcomes).
+
+    * an issue question: **no change**, the issue's status quo (its mode) as the forecast —
+      numeric: that point; binary: probability 1 if the status quo satisfies the rule, else 0;
+      categorical: all the probability on the status quo's band;
+    * a descriptor question: **uniform** over the descriptor's variants.
+
+    None where there is none: a question without a rule, an issue without a status quo, a
+    series or regime question (the dynamics have no stated "no change" here).
+    """
+    from tawazun.arena.model import triplet
+    from tawazun.loop.questions import band_index, bands, event
+
+    q = next((x for x in (getattr(arena, "questions", None) or []) if x.id == question_id), None)
+    if q is None or q.rule is None:
+        return None
+    r = q.rule
+    if r.issue is not None:
+        issue = arena.issue(r.issue)
+        if issue.status_quo is None:
+            return None
+        sq = float(triplet(issue.status_quo)[1])
+        if q.kind == "numeric":
+            return NO_CHANGE, {"point": sq}
+        if q.kind == "binary":
+            return NO_CHANGE, {"probability": float(event(q, issue, np.array([sq]))[0]), "point": sq}
+        k = int(band_index(issue, np.array([sq]))[0])
+        return NO_CHANGE, {"probabilities": {lab: float(j == k) for j, (lab, _, _) in enumerate(bands(issue))},
+                           "point": sq}
+    if r.descriptor is not None and arena.scenarios is not None:
+        desc = next(d for d in arena.scenarios.descriptors if d.id == r.descriptor)
+        ids = [v.id for v in desc.variants]
+        if q.kind == "binary":
+            return UNIFORM, {"probability": 1.0 / len(ids)}
+        return UNIFORM, {"probabilities": {v: 1.0 / len(ids) for v in ids}}
+    return None
+
+
+def score_baseline(question: dict[str, Any], outcome: Outcome, arena: Any, draws: int) -> dict[str, Any] | None:
+    """The reference forecast's scores (a row shaped as :func:`score_entry_question`'s, with
+    ``baseline: true``). The log score clips as the engines' is: ``eps = 1/(2 draws)``."""
+    found = baseline_forecast(arena, question["id"])
+    if found is None:
+        return None
+    name, f = found
+    kind = question["kind"]
+    eps = 0.5 / draws if draws > 0 else 1e-6
+    row: dict[str, Any] = {"question": question["id"], "kind": kind, "engine": name, "baseline": True}
+    if kind == "binary":
+        o = _binary_outcome(outcome.value)
+        if o is None or "probability" not in f:
+            return None
+        p = f["probability"]
+        row.update(forecast=p, outcome=o, brier=brier_binary(p, o), log=log_binary(p, o, eps))
+    elif kind == "categorical":
+        if "probabilities" not in f or str(outcome.value) not in f["probabilities"]:
+            return None
+        probs, o = f["probabilities"], str(outcome.value)
+        row.update(forecast=probs, outcome=o, brier=brier_categorical(probs, o), log=log_categorical(probs, o, eps))
+    else:
+        if isinstance(outcome.value, (bool, str)) or "point" not in f:
+            return None
+        # the CRPS of a point forecast is the absolute error
+        row.update(forecast=f["point"], outcome=float(outcome.value), crps=abs(f["point"] - float(outcome.value)))
+    return row

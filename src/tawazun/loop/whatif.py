@@ -131,7 +131,8 @@ def apply_changes(text: str, filename: str, changes: Iterable[Change]) -> tuple[
 
 # ------------------------------------------------------------------ paired runs
 def paired_config(config: ForecastConfig) -> ForecastConfig:
-    """The runs of a what-if: draws on, no sensitivity, CIB search (the pins do that) or dynamics."""
+    """The runs of a what-if: draws on, no sensitivity, CIB search (the pins do that) or
+    dynamics in the pipeline (:func:`compare_dynamics` simulates both runs with the pins)."""
     if config.draws < 1:
         raise InputError("draws: a what-if compares draws; set draws >= 1")
     return dataclasses.replace(config, sensitivity=False, sobol_n=0, scenarios=False, dynamics=False)
@@ -177,9 +178,12 @@ def compare(base: ForecastRun, var: ForecastRun) -> dict[str, Any]:
 
 
 def whatif(arena: Arena, variant: Arena, changes: list[Change], config: ForecastConfig,
-           fixes: list[tuple[str, str]] | None = None) -> dict[str, Any]:
-    """The what-if document: baseline, variant, changes, delta (and the pinned futures)."""
+           fixes: list[tuple[str, str]] | None = None, *, dynamics: bool = True) -> dict[str, Any]:
+    """The what-if document: baseline, variant, changes, delta (and the pinned futures; and,
+    when the arena has a dynamics section and ``dynamics`` is on, the paired dynamics)."""
     config = paired_config(config)
+    # the pins first: an unknown descriptor or variant is reported before any run
+    fixed = fixed_futures(variant, fixes) if fixes else None
     base = execute(arena, config)
     var = execute(variant, config)
     doc: dict[str, Any] = {"arena": arena.meta.id, "seed": config.seed, "draws": config.draws,
@@ -188,9 +192,62 @@ def whatif(arena: Arena, variant: Arena, changes: list[Change], config: Forecast
     doc["crn"] = ("exact: every unchanged range gets the same numbers in every draw" if config.dist != "pert"
                   else "partial: PERT draws Beta variates by rejection, so a changed range can shift "
                        "the other ranges' draws of its unit (docs/loop.md)")
-    if fixes:
-        doc["fix"] = fixed_futures(variant, fixes)
+    if fixed is not None:
+        doc["fix"] = fixed
+    if dynamics and getattr(arena, "dynamics", None) is not None:
+        doc["dynamics"] = compare_dynamics(base, var, fixes or [])
     return doc
+
+
+# ------------------------------------------------------------------ the dynamics, paired
+def compare_dynamics(base: ForecastRun, var: ForecastRun, fixes: list[tuple[str, str]]) -> dict[str, Any]:
+    """Baseline and variant dynamics on common random numbers, path by path.
+
+    Both runs simulate the arena's dynamics section with the same seed, hence the same
+    ``dynamics`` stream: every ranged parameter of a path gets the same draw in both. The
+    coupled covariates take each run's own per-draw forecasts (so ``--set`` changes reach the
+    dynamics as in a forecast, :func:`tawazun.forecast.coupled_covariates`); the variant's pins
+    set the covariates that map a pinned descriptor (they win over the coupling, as
+    ``--scenario`` does). Per series and step: the mean and 10-90 % of the per-path difference;
+    per regime: its probability at the horizon in both runs.
+    """
+    from tawazun.dynamics.simulate import scenario_covariates, section_of, simulate
+    from tawazun.forecast import coupled_covariates, dynamics_paths
+
+    section = section_of(base.arena)
+    paths = dynamics_paths(base)
+    horizon = base.config.horizon
+    engine, coupled, cov_b = coupled_covariates(base, paths)
+    _, _, cov_v = coupled_covariates(var, paths)
+    pinned = scenario_covariates(section, dict(fixes), paths)
+    cov_v.update(pinned)
+    res_b = simulate(base.arena, paths=paths, horizon=horizon, seed=base.seed, covariates=cov_b)
+    res_v = simulate(var.arena, paths=paths, horizon=horizon, seed=var.seed, covariates=cov_v)
+    steps = [d.isoformat() for d in res_b.steps]
+    series = []
+    for name in res_b.series:
+        a, b = res_b.raw[name], res_v.raw[name]
+        diff = b - a
+        q = np.percentile(diff, [10, 90], axis=0)
+        for t, step in enumerate(steps):
+            series.append({"series": name, "step": step, "mean": float(diff[:, t].mean()),
+                           "q10": float(q[0, t]), "q90": float(q[1, t]),
+                           "baseline": float(a[:, t].mean()), "variant": float(b[:, t].mean()),
+                           "moved": bool(np.any(diff[:, t] != 0))})
+    regimes = []
+    for name, p_b in res_b.regimes.items():
+        p_v = res_v.regimes[name]
+        regimes.append({"regime": name, "step": steps[-1], "baseline": float(p_b[-1]), "variant": float(p_v[-1]),
+                        "delta": float(p_v[-1] - p_b[-1]),
+                        "delta_by_step": [float(x) for x in (p_v - p_b)]})
+    return {"paths": paths, "steps": steps, "engine": engine, "coupled": coupled,
+            "pinned": {c: float(v[0]) for c, v in pinned.items()},
+            "crn": ("same seed and 'dynamics' stream: every ranged parameter of a path is drawn alike; "
+                    "hawkes and protest processes take a fixed count of seeds per step, so a series "
+                    "that does not depend on a changed input keeps its exact path; a poisson process "
+                    "draws a rate-dependent count of numbers, so what follows it in the step can "
+                    "shift (docs/loop.md)"),
+            "series": series, "regimes": regimes}
 
 
 # ------------------------------------------------------------------ CIB pins

@@ -87,15 +87,29 @@ def scores_page(doc: dict[str, Any]) -> str:
     def num(v: Any) -> str:
         return "" if v is None else f"{v:.4f}"
 
-    summ = "".join(f"<tr><td>{html.escape(r['engine'])}</td><td>{r['questions']}</td><td>{num(r['brier'])}</td>"
-                   f"<td>{num(r['log'])}</td><td>{num(r['crps'])}</td></tr>" for r in doc["summary"])
+    def name(r: dict[str, Any]) -> str:
+        # reference forecasts (docs/loop.md): set apart, in italics
+        return f"<i>{html.escape(r['engine'])} (baseline)</i>" if r.get("baseline") else html.escape(r["engine"])
+
+    # each question's engine rows, then its baseline rows, in the ledger's order
+    order = {k: i for i, k in enumerate(dict.fromkeys((r["entry"], r["question"]) for r in doc["scores"]))}
+    base_summary = [dict(r, baseline=True) for r in doc.get("baseline_summary", [])]
+    summ = "".join(f"<tr><td>{name(r)}</td><td>{r['questions']}</td><td>{num(r['brier'])}</td>"
+                   f"<td>{num(r['log'])}</td><td>{num(r['crps'])}</td></tr>" for r in doc["summary"] + base_summary)
     rows = "".join(f"<tr><td>{html.escape(r['entry'])}</td><td>{html.escape(r['question'])}</td>"
-                   f"<td>{html.escape(r['engine'])}</td><td>{html.escape(str(r['outcome']))}</td>"
+                   f"<td>{name(r)}</td><td>{html.escape(str(r['outcome']))}</td>"
                    f"<td>{num(r.get('brier'))}</td><td>{num(r.get('log'))}</td><td>{num(r.get('crps'))}</td>"
-                   f"<td>{html.escape(r['source'])}</td></tr>" for r in doc["scores"])
+                   f"<td>{html.escape(r['source'])}</td></tr>"
+                   for r in sorted(doc["scores"] + doc.get("baseline_scores", []),
+                                   key=lambda r: (order.get((r["entry"], r["question"]), len(order)),
+                                                  bool(r.get("baseline")))))
     diagrams = "".join(reliability_svg(b, e) for e, b in doc["reliability"].items())
+    notes = "".join(f"<p>{html.escape(n)}</p>" for n in doc.get("baseline_notes", []))
     body = (f"<h2>Per engine</h2><table><tr><th>engine</th><th>questions</th><th>Brier</th><th>log</th>"
-            f"<th>CRPS</th></tr>{summ}</table><h2>Reliability</h2><div>{diagrams or '<p>no probability forecasts</p>'}"
+            f"<th>CRPS</th></tr>{summ}</table>"
+            "<p>Baselines, from the sealed arena only: <i>no change</i> forecasts the issue's status quo "
+            "(numeric: the point; binary and bands: probability 1 or 0); <i>uniform</i> gives every variant "
+            f"of a descriptor the same probability.</p>{notes}<h2>Reliability</h2><div>{diagrams or '<p>no probability forecasts</p>'}"
             f"</div><h2>Every score</h2><table><tr><th>entry</th><th>question</th><th>engine</th><th>outcome</th>"
             f"<th>Brier</th><th>log</th><th>CRPS</th><th>source</th></tr>{rows}</table>")
     return _page("Resolved forecasts", body)

@@ -22,6 +22,9 @@ class WhatIfRequest(BaseModel):
     engines: list[str] | str = Field(default="compromise,median,bdm")
     draws: int = Field(default=300, ge=1, le=LOOP_MAX_DRAWS)
     seed: int = Field(default=0, ge=0, lt=2**32)
+    # the arena's dynamics, paired (loop/whatif.py::compare_dynamics): off unless asked, since
+    # the protest worlds cost seconds per few hundred paths
+    dynamics: bool = Field(default=False, description="also compare the dynamics section's paths")
 
 
 router = APIRouter()
@@ -44,7 +47,8 @@ def api_whatif(request: Request, name: str, body: WhatIfRequest, w: Web = Depend
         raise InputError("set: give at least one change or pin")
     variant, resolved = apply_changes(w.ws.read_text(name), w.ws.display_name(name), changes)
     engines = tuple(body.engines.split(",")) if isinstance(body.engines, str) else tuple(body.engines)
-    return whatif(base, variant, resolved, ForecastConfig(engines=engines, seed=body.seed, draws=body.draws), fixes)
+    return whatif(base, variant, resolved, ForecastConfig(engines=engines, seed=body.seed, draws=body.draws), fixes,
+                  dynamics=body.dynamics)
 
 
 @router.get("/api/arenas/{name}/levers", tags=["loop"], summary="An actor's ranked levers on one issue")

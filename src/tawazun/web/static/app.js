@@ -42,6 +42,7 @@ window.tawazun.loop = function () {
     var out = document.getElementById("whatif-out"), f = wf.elements;
     var body = {set: [f.stance.value + "." + f.field.value + "=" + f.value.value.trim()], draws: +f.paired_draws.value};
     if (f.fix && f.fix.value) body.fix = [f.fix.value];
+    if (f.dynamics && f.dynamics.checked) body.dynamics = true;
     out.textContent = "running…";
     fetch("/api/arenas/" + encodeURIComponent(wf.dataset.arena) + "/whatif",
           {method: "POST", headers: {"Content-Type": "application/json", "Accept": "application/json"},
@@ -61,6 +62,16 @@ window.tawazun.loop = function () {
         }).join("");
         var html = '<table class="list" id="whatif-table"><tr><th>issue</th><th>engine</th><th>baseline</th><th>variant</th>' +
           "<th>Δ mean</th><th>Δ 80% interval</th><th>band shift</th></tr>" + rows + "</table>";
+        if (d.dynamics) {  // the arena's dynamics, paired: each regime's shift at the horizon
+          var dy = d.dynamics;
+          html += '<table class="list" id="whatif-regimes"><caption>Regimes at ' + esc(dy.steps[dy.steps.length - 1]) +
+            " (" + dy.paths + " paired paths)</caption><tr><th>regime</th><th>baseline</th><th>variant</th><th>Δ</th></tr>" +
+            dy.regimes.map(function (g) {
+              return '<tr class="' + (g.delta ? "moved" : "still") + '"><td>' + esc(g.regime) + '</td><td class="num">' +
+                g.baseline.toFixed(3) + '</td><td class="num">' + g.variant.toFixed(3) + '</td><td class="num delta">' +
+                (g.delta >= 0 ? "+" : "") + g.delta.toFixed(3) + "</td></tr>";
+            }).join("") + "</table>";
+        }
         if (d.fix) {
           html += "<p>Consistent completions with " + esc(JSON.stringify(d.fix.fixed)) + ": " + d.fix.completions.length + "</p><ul>" +
             d.fix.completions.map(function (c) { return "<li>" + esc(Object.keys(c.variants).map(function (k) { return k + "=" + c.variants[k]; }).join(", ")) + "</li>"; }).join("") + "</ul>";
