@@ -20,6 +20,7 @@ import datetime as dt
 import re
 from typing import NamedTuple
 
+from tawazun.evidence import diskcache
 from tawazun.evidence.normalize import Norm
 
 _MONTHS = {
@@ -94,7 +95,7 @@ _PATTERNS = [
     ("weekday", rf"{_B}(?:(?P<wrel>next|last|this)\s+|(?:[وف]?(?:يوم|مساء|صباح|ليله|ظهر|فجر)\s+))(?P<wd>{_WD})(?:\s+(?P<wrel2>المقبل|القادم|الماضي))?{_E}(?!\s*[\d(]|\s*\S+\s+\d)"),
     ("weekday_on", rf"(?<=\bon\s)(?P<wd>{_WD}){_E}(?!,?\s*\S*\s*\d)"),
 ]
-_RX = [(name, re.compile(p)) for name, p in _PATTERNS]
+_RX = [(name, diskcache.compile(p)) for name, p in _PATTERNS]
 
 
 # Anchors: words every date contains (a month, a year, a weekday, a relative keyword).
@@ -110,7 +111,7 @@ _ANCHOR_KINDS = {
     "ago": ("ago",),
     "day": ("day_word",),
 }
-_ANCHOR = re.compile(
+_ANCHOR = diskcache.compile(
     rf"(?<![\w])(?:(?P<month>[وفبل]?(?:{_M}))"
     r"|(?P<year>(?:1[89]|20)\d\d)"
     rf"|(?P<wd>[وف]?(?:{_WD}))"
@@ -119,7 +120,7 @@ _ANCHOR = re.compile(
     r"|(?P<day>yesterday|tomorrow|today|[وف]?امس|[وف]?غدا))(?![\w])"
 )
 _RX_BY_KIND = dict(_RX)
-_WORD = re.compile(r"\w+")
+_WORD = diskcache.compile(r"\w+")
 # words a date may start with before its anchor: modifiers, day numbers and ordinals, "on"
 _START_WORDS = {
     "by", "the", "end", "close", "beginning", "start", "middle", "early", "late", "mid", "on", "next", "last",

@@ -23,11 +23,12 @@ import os
 import re
 from typing import Any, NamedTuple, Sequence
 
+from tawazun.evidence import diskcache
 from tawazun.evidence.gazetteer import Mention
 from tawazun.evidence.normalize import Norm
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "names.yaml")
-_TOKEN = re.compile(r"[\u0621-\u064a]+")
+_TOKEN = diskcache.compile(r"[\u0621-\u064a]+")
 WINDOW = 100  # folded characters read after a trigger word (a title, a name, an org name)
 _AR_TRANSLIT = dict(zip("ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىي",
                         ["'", "a", "a", "u", "i", "i", "a", "b", "a", "t", "th", "j", "h", "kh", "d", "dh", "r",
@@ -78,11 +79,11 @@ def _lex() -> dict[str, Any]:
         "stop": set(d["stop_ar"]),
         "generic": set(d["generic_ar"]),
         "org_en": dict(d["org_heads_en"]),
-        "en_person": re.compile(
+        "en_person": diskcache.compile(
             r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in en_titles) + r")\s+"
             r"(" + name_word + r"(?:\s+" + name_word + r"){1,3})(?![\w-])"),
-        "en_head": re.compile(r"(?<![\w-])(?:" + en_heads + r")(?![\w-])"),
-        "en_before": re.compile(r"(?:[A-Z][a-z'’]+\s+){1,4}$"),
+        "en_head": diskcache.compile(r"(?<![\w-])(?:" + en_heads + r")(?![\w-])"),
+        "en_before": diskcache.compile(r"(?:[A-Z][a-z'’]+\s+){1,4}$"),
     }
 
 
@@ -96,7 +97,7 @@ def _automaton(words: set[str]) -> Any:
     return a
 
 
-_PREFIX_OK = re.compile(r"^(?:[وف]?(?:[بك]?ال|لل|[بلك])?)$")
+_PREFIX_OK = diskcache.compile(r"^(?:[وف]?(?:[بك]?ال|لل|[بلك])?)$")
 
 
 def _is_ar(ch: str) -> bool:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from tawazun.evidence import diskcache
+
 _DROP = set(chr(c) for c in range(0x0610, 0x061B)) | set(chr(c) for c in range(0x064B, 0x0660))
 _DROP |= {"\u0670", "\u0640", "\u06D6", "\u06D7", "\u06D8", "\u06D9", "\u06DA", "\u06DB", "\u06DC",
           "\u06DF", "\u06E0", "\u06E1", "\u06E2", "\u06E3", "\u06E4", "\u06E7", "\u06E8", "\u06EA",
@@ -35,8 +37,8 @@ for _i in range(10):
     _MAP[chr(0x0660 + _i)] = str(_i)
     _MAP[chr(0x06F0 + _i)] = str(_i)
 
-_AR_LETTER = re.compile(r"[\u0621-\u064A]")
-_WORD_CHAR = re.compile(r"[\w\u0621-\u064A]")
+_AR_LETTER = diskcache.compile(r"[\u0621-\u064A]")
+_WORD_CHAR = diskcache.compile(r"[\w\u0621-\u064A]")
 
 
 def is_ar_letter(ch: str) -> bool:
@@ -83,7 +85,7 @@ def fold_char(ch: str) -> str:
     return ch
 
 
-_GLUED = re.compile(r"(?<=[\u0621-\u064A])(?=\d)|(?<=\d)(?=[\u0621-\u064A])")
+_GLUED = diskcache.compile(r"(?<=[\u0621-\u064A])(?=\d)|(?<=\d)(?=[\u0621-\u064A])")
 
 
 def normalize(text: str, split_glued_digits: bool = True) -> Norm:
@@ -150,8 +152,8 @@ def fold(text: str) -> str:
 
 
 # Proclitics: conjunction (و ف), preposition (ب ل ك), article (ال); ل + ال is written لل.
-_PROCLITIC = re.compile(r"^(?:[وف])?(?:(?:[بك]?ال)|لل|[بلك])?")
-_PROCLITIC_PREFIX = re.compile(r"^(?:[وف])?(?:[بلك])?$")
+_PROCLITIC = diskcache.compile(r"^(?:[وف])?(?:(?:[بك]?ال)|لل|[بلك])?")
+_PROCLITIC_PREFIX = diskcache.compile(r"^(?:[وف])?(?:[بلك])?$")
 
 
 def strip_proclitics(word: str, min_stem: int = 2) -> str:

@@ -28,6 +28,7 @@ import functools
 import re
 from typing import Callable, NamedTuple, Sequence
 
+from tawazun.evidence import diskcache
 from tawazun.evidence.gazetteer import Mention
 from tawazun.evidence.normalize import Norm, line_of, line_starts
 
@@ -50,8 +51,8 @@ _EN_VERBS = (
     "insisting|warning|according to|quoting|quoted|reported|reports|put it|vowed|pledged|admitted|"
     "acknowledged|conceded|urged|promised|threatened"
 )
-_VERB_RX = re.compile(rf"(?<![\w])(?:[وف]?(?P<ar>{_AR_VERBS})|(?P<en>{_EN_VERBS}))(?![\w])")
-_SENT_END = re.compile(r"[.!?؟\n]")
+_VERB_RX = diskcache.compile(rf"(?<![\w])(?:[وف]?(?P<ar>{_AR_VERBS})|(?P<en>{_EN_VERBS}))(?![\w])")
+_SENT_END = diskcache.compile(r"[.!?؟\n]")
 
 
 class QuoteHit(NamedTuple):
@@ -67,8 +68,8 @@ class QuoteHit(NamedTuple):
     role_org: str | None = None  # the organisation named inside that role phrase
 
 
-_FILLER = re.compile(r"\s+(?:ما\s+)?(?:(?:صرح|قال|ذكر|افاد|اكد|اوضح|اعلن|نقل)ت?\s+(?:به|ه)?\s*)?|\s+ذلك\s+")
-_WORD = re.compile(r"[\u0621-\u064a]+")
+_FILLER = diskcache.compile(r"\s+(?:ما\s+)?(?:(?:صرح|قال|ذكر|افاد|اكد|اوضح|اعلن|نقل)ت?\s+(?:به|ه)?\s*)?|\s+ذلك\s+")
+_WORD = diskcache.compile(r"[\u0621-\u064a]+")
 
 
 @functools.lru_cache(maxsize=1)

@@ -29,18 +29,19 @@ import os
 import re
 from typing import Any, Callable, NamedTuple, Sequence
 
+from tawazun.evidence import diskcache
 from tawazun.evidence.gazetteer import Mention
 from tawazun.evidence.normalize import Norm, line_of, line_starts
 from tawazun.evidence.quotes import _VERB_RX, QuoteHit, title_holder
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "stances.yaml")
-_SENT = re.compile(r"[.!?؟;\n]")
+_SENT = diskcache.compile(r"[.!?؟;\n]")
 # A cue looks back at most this many folded characters for its sentence start: a text
 # with no full stops is one endless "sentence", and an unbounded look-back made
 # extraction quadratic in its length.
 WINDOW = 600
-_CLAUSE = re.compile(r"[,،;:؛—–\-]\s")
-_COORD = re.compile(
+_CLAUSE = diskcache.compile(r"[,،;:؛—–\-]\s")
+_COORD = diskcache.compile(
     r"^[\s،,]*(?:و|and|الي جانب|along with|as well as|together with|كذلك|وكذلك|ومعها|مع)?[\s،,]*"
     r"(?:(?:العديد من|عدد من|many|several|some|بعض|كبار|senior|its|their|the|of)\s*)*$"
 )
@@ -71,7 +72,7 @@ class LazyRx:
 
     def _get(self) -> re.Pattern:
         if self._rx is None:
-            self._rx = re.compile(self.pattern)
+            self._rx = diskcache.compile(self.pattern)
         return self._rx
 
     def match(self, *a: Any) -> Any:
@@ -85,14 +86,14 @@ class LazyRx:
 
 
 _ITEMS: dict[str, re.Pattern] = {}
-_SPACES = re.compile(r"\s+")
-_GAP_WORD = re.compile(r"[^\s.!?؟;؛:]+")
+_SPACES = diskcache.compile(r"\s+")
+_GAP_WORD = diskcache.compile(r"[^\s.!?؟;؛:]+")
 
 
 def _item(pat: str) -> re.Pattern:
     rx = _ITEMS.get(pat)
     if rx is None:
-        rx = _ITEMS[pat] = re.compile(pat)
+        rx = _ITEMS[pat] = diskcache.compile(pat)
     return rx
 
 
@@ -238,9 +239,9 @@ class Lexicon:
                 pat = str(c["rx"])
                 for k, v in macros.items():
                     pat = pat.replace("{" + k + "}", v)
-                cues.append(Cue(str(issue["id"]), str(c["dir"]), re.compile(rf"(?<![\w])(?:{pat})(?![\w])")))
+                cues.append(Cue(str(issue["id"]), str(c["dir"]), diskcache.compile(rf"(?<![\w])(?:{pat})(?![\w])")))
         neg = {str(w) for lang in ("ar", "en") for w in (data.get("negators") or {}).get(lang, [])}
-        gates = {str(i["id"]): re.compile(str(i["gate"])) for i in data["issues"] if i.get("gate")}
+        gates = {str(i["id"]): diskcache.compile(str(i["gate"])) for i in data["issues"] if i.get("gate")}
         comp = data.get("compose") or {}
         denial = referents = None
         if comp:
@@ -490,8 +491,8 @@ def _locative(t: str, pos: int) -> bool:
     return bool(before) and before[-1] in _LOCATIVES and t[pos - 1:pos].isspace()
 
 
-_RELATIVE = re.compile(r",\s*(?:who|which|whose|where|an?)\s[^,.;\n]{0,200},")
-_COMPLEMENTIZER = re.compile(r"(?<![\w])(?:ان|بان|وان|that)(?![\w])")
+_RELATIVE = diskcache.compile(r",\s*(?:who|which|whose|where|an?)\s[^,.;\n]{0,200},")
+_COMPLEMENTIZER = diskcache.compile(r"(?<![\w])(?:ان|بان|وان|that)(?![\w])")
 
 
 def _reporter(t: str, people: Sequence[Mention], ss: int, cs: int, hid: Callable[[Mention], bool],
@@ -516,9 +517,9 @@ def _reporter(t: str, people: Sequence[Mention], ss: int, cs: int, hid: Callable
     return None
 
 
-_AR_LETTER = re.compile(r"[\u0621-\u064a]")
+_AR_LETTER = diskcache.compile(r"[\u0621-\u064a]")
 # Arabic relative clauses and appositions between commas, and "led by X": asides
-_AR_ASIDE = re.compile(r"[،,]\s*(?:الذي|التي|الذين|برئاسه|بزعامه|بقياده)\s[^،,.\n]{0,120}[،,]"
+_AR_ASIDE = diskcache.compile(r"[،,]\s*(?:الذي|التي|الذين|برئاسه|بزعامه|بقياده)\s[^،,.\n]{0,120}[،,]"
                        r"|(?<![\w])(?:برئاسه|بزعامه|بقياده)\s+(?:[^\s،,.]+\s+){1,2}[^\s،,.]+")
 _TITLE_WORDS: set[str] | None = None
 
@@ -550,8 +551,8 @@ def _subject_after(t: str, people: Sequence[Mention], starts: list[int], pos: in
     return None
 
 
-_POSSESSIVE = re.compile(r"(?<![\w])(?:[وفبل]?(?:حركته|تياره|حزبه|كتلته|ائتلافه|جماعته|انصاره)|his\s+(?:movement|party|bloc|alliance|followers))(?![\w])")
-_FIRST_PLURAL = re.compile(r"^(?:[وف]?(?:ن|سن)[\u0621-\u064a]{2,}|we\b|we'll|our\b)")
+_POSSESSIVE = diskcache.compile(r"(?<![\w])(?:[وفبل]?(?:حركته|تياره|حزبه|كتلته|ائتلافه|جماعته|انصاره)|his\s+(?:movement|party|bloc|alliance|followers))(?![\w])")
+_FIRST_PLURAL = diskcache.compile(r"^(?:[وف]?(?:ن|سن)[\u0621-\u064a]{2,}|we\b|we'll|our\b)")
 
 
 def _with_movements(t: str, actors: list[str], leads_of: Callable[[str], str | None], quote: QuoteHit | None,
