@@ -85,7 +85,10 @@ def fold_char(ch: str) -> str:
     return ch
 
 
-_GLUED = diskcache.compile(r"(?<=[\u0621-\u064A])(?=\d)|(?<=\d)(?=[\u0621-\u064A])")
+# a letter before a digit or a digit before a letter: the cut is after the matched
+# character (a consuming first character lets the regex engine skip ahead by character
+# class; zero-width lookbehinds were tried at every position)
+_GLUED = diskcache.compile(r"[\u0621-\u064A](?=\d)|\d(?=[\u0621-\u064A])")
 
 
 def normalize(text: str, split_glued_digits: bool = True) -> Norm:
@@ -131,7 +134,7 @@ def normalize(text: str, split_glued_digits: bool = True) -> Norm:
     else:
         starts, ends = list(range(n)), list(range(1, n + 1))
     if split_glued_digits:
-        cuts = [m.start() for m in _GLUED.finditer(folded)]
+        cuts = [m.end() for m in _GLUED.finditer(folded)]
         if cuts:
             parts, s_out, e_out, prev = [], [], [], 0
             for c in cuts:

@@ -174,8 +174,38 @@ def role_at(t: str, p: int, mentions: Sequence[Mention], starts: list[int],
     return e, role, org
 
 
+_OPENER = diskcache.compile("[" + re.escape("".join(_PAIRS)) + "]")
+_STOP = {o: diskcache.compile("[" + re.escape(c) + "\n]") for o, c in _PAIRS.items()}
+
+
 def _pairs(t: str) -> list[tuple[int, int]]:
-    """(opener, closer) folded positions; never across a line break."""
+    """(opener, closer) folded positions; never across a line break.
+
+    Openers and the first closer or line break after each are found by regex search (C
+    speed, not a Python loop over every character); the last stop found for each kind of
+    opener is reused while it still lies ahead, so a line of unclosed openers stays linear.
+    """
+    out: list[tuple[int, int]] = []
+    n = len(t)
+    stop: dict[str, int] = {}  # opener -> first closer or line break at or after the last search
+    m = _OPENER.search(t, 0)
+    while m is not None:
+        i = m.start()
+        ch = t[i]
+        j = stop.get(ch, -1)
+        if j < i + 1:
+            c = _STOP[ch].search(t, i + 1)
+            j = stop[ch] = c.start() if c is not None else n
+        if j < n and t[j] in _PAIRS[ch] and t[i + 1:j].strip():
+            out.append((i, j))
+            m = _OPENER.search(t, j + 1)
+            continue
+        m = _OPENER.search(t, i + 1)
+    return out
+
+
+def _pairs_slow(t: str) -> list[tuple[int, int]]:
+    """Reference implementation, one character at a time (tests compare the two)."""
     out: list[tuple[int, int]] = []
     i, n = 0, len(t)
     while i < n:

@@ -116,20 +116,29 @@ class Frame:
     compiled once however many frames use it: one big regex per frame made start-up
     compile times larger than the extraction itself."""
 
-    __slots__ = ("items", "gap", "pattern")
+    __slots__ = ("items", "gap", "pattern", "_rx")
 
     def __init__(self, items: list[list[str]], gap: int):
         # each item: its alternatives (one class or object each), whole words
         self.items = [[rf"(?:{x})(?![\w])" for x in alts] for alts in items]
         self.gap = gap
         self.pattern = " ".join(x for alts in items for x in alts)  # for the literal pre-filter
+        # compiled alternatives of each item, filled on first use (an item never reached
+        # is never compiled); kept on the frame so that a match does no dict lookups
+        self._rx: list[list[re.Pattern] | None] = [None] * len(self.items)
+
+    def _level(self, k: int) -> list[re.Pattern]:
+        rxs = self._rx[k]
+        if rxs is None:
+            rxs = self._rx[k] = [_item(a) for a in self.items[k]]
+        return rxs
 
     def head(self, t: str, pos: int, hi: int) -> int | None:
         """End of the head item at ``pos`` (a word start), or None."""
         if pos > 0 and (t[pos - 1].isalnum() or t[pos - 1] == "_"):
             return None
-        for alt in self.items[0]:
-            m = _item(alt).match(t, pos, hi)
+        for rx in self._rx[0] or self._level(0):
+            m = rx.match(t, pos, hi)
             if m is not None:
                 return m.end()
         return None
@@ -138,8 +147,8 @@ class Frame:
         hi = len(t) if hi is None else hi
         if pos > 0 and (t[pos - 1].isalnum() or t[pos - 1] == "_"):
             return None
-        for alt in self.items[0]:
-            m0 = _item(alt).match(t, pos, hi)
+        for rx in self._rx[0] or self._level(0):
+            m0 = rx.match(t, pos, hi)
             if m0 is None:
                 continue
             end = self._rest(t, 1, m0.end(), hi)
@@ -150,7 +159,7 @@ class Frame:
     def _rest(self, t: str, k: int, cur: int, hi: int) -> int | None:
         if k == len(self.items):
             return cur
-        rxs = [_item(a) for a in self.items[k]]
+        rxs = self._rx[k] or self._level(k)
         p = cur
         for _ in range(self.gap + 1):
             sp = _SPACES.match(t, p, hi)
@@ -182,6 +191,19 @@ class Lexicon:
         self.gates = gates
         self.denial = denial
         self.referents = referents
+        # one probe per issue over its fixed cues: "some cue of this issue matches here"
+        # (a lookahead alternation), so each sentence is scanned once per issue and each
+        # cue is then tried only where the probe stopped (find_stances, _probed)
+        self.probes: dict[str, LazyRx] = {}
+        by_issue: dict[str, list[str]] = {}
+        for c in cues:
+            pat = getattr(c.rx, "pattern", None)
+            if (c.composed and c.head) or not isinstance(c.rx, re.Pattern):
+                continue
+            if pat.startswith(_CUE_START) and not _NOT_PROBED.search(pat):
+                by_issue.setdefault(c.issue, []).append(pat[len(_CUE_START):])
+        for iid, pats in by_issue.items():
+            self.probes[iid] = LazyRx(_CUE_START + "(?=" + "|".join(pats) + ")")
         # composed cues are tried only where their head class occurs (one scan per
         # (issue, head) instead of one per frame: the frames' gaps make full scans slow)
         self.heads: list[tuple[str, Frame, list[Cue]]] = []
@@ -294,6 +316,38 @@ class StanceHit(NamedTuple):
     paragraph: int
 
 
+_CUE_START = r"(?<![\w])"
+# a backreference or a conditional would change meaning inside the combined probe
+_NOT_PROBED = diskcache.compile(r"\\[1-9]|\\g|\(\?P=|\(\?\(")
+
+
+def _probed(cue: Cue) -> bool:
+    pat = getattr(cue.rx, "pattern", None)
+    return (isinstance(cue.rx, re.Pattern) and isinstance(pat, str) and pat.startswith(_CUE_START)
+            and not _NOT_PROBED.search(pat))
+
+
+def _probed_matches(cue: Cue, t: str, lo: int, hi: int, where: list[int]
+                    ) -> list[tuple[int, int, Cue]]:
+    """``cue.rx.finditer(t, lo, hi)`` as (start, end, cue), trying only the positions in
+    ``where`` (every position where the cue can match is there: the issue's probe found
+    them with the same bounds).  An empty match, if a cue ever had one, falls back to
+    finditer (its rule for where the next search starts differs)."""
+    rx = cue.rx
+    out: list[tuple[int, int, Cue]] = []
+    nxt = lo
+    for p in where:
+        if p < nxt:
+            continue
+        m = rx.match(t, p, hi)
+        if m is not None:
+            if m.end() == p:
+                return [(m.start(), m.end(), cue) for m in rx.finditer(t, lo, hi)]
+            out.append((p, m.end(), cue))
+            nxt = m.end()
+    return out
+
+
 def _negated(t: str, lo: int, cue_s: int, negators: set[str]) -> tuple[bool, int]:
     """Is there a negator among the three words before the cue (same clause)? And where."""
     seg_start = lo
@@ -330,12 +384,26 @@ def find_stances(norm: Norm, mentions: Sequence[Mention], quotes: Sequence[Quote
             continue
         ks = sorted({bisect.bisect_right(bounds, g.start()) - 1 for g in gate.finditer(t)})
         spans[issue] = [(bounds[k], bounds[min(k + 1, len(bounds) - 1)]) for k in ks]
+    stops: dict[tuple[str, int], list[int] | None] = {}
     for cue in lex.cues:
         if cue.composed and cue.head:
             continue
+        probe = lex.probes.get(cue.issue) if _probed(cue) else None
         for lo, hi in spans[cue.issue]:
-            for m in cue.rx.finditer(t, lo, hi):
-                found.append((m.start(), m.end(), cue))
+            if probe is None:
+                for m in cue.rx.finditer(t, lo, hi):
+                    found.append((m.start(), m.end(), cue))
+                continue
+            key = (cue.issue, lo)
+            where = stops.get(key)
+            if where is None:
+                try:
+                    where = stops[key] = [m.start() for m in probe.finditer(t, lo, hi)]
+                except re.error:  # cues that cannot be combined: scan them one by one
+                    lex.probes[cue.issue] = probe = None
+                    found.extend((m.start(), m.end(), cue) for m in cue.rx.finditer(t, lo, hi))
+                    continue
+            found += _probed_matches(cue, t, lo, hi, where)
     if lex.head_ac is not None:
         # composed cues need no gate: the literal pass already finds where they may start
         tried: set[tuple[int, int]] = set()
