@@ -74,7 +74,7 @@ def test_corrupt_or_damaged_cache_falls_back(fresh_cache):
 
     key = (p, 0)
     entry = diskcache._entry(p, 0)
-    bad = (entry[0], [7] * len(entry[1]), entry[2], entry[3], entry[4])
+    bad = (entry[0], bytes([7, 0, 0, 0]) * (len(entry[1]) // 4), entry[2], entry[3], entry[4])
     f.write_bytes(marshal.dumps({key: bad}))
     diskcache.reset()
     assert diskcache.compile(p) == re.compile(p)
