@@ -283,7 +283,7 @@ def _valid(kind: str, m: re.Match) -> bool:
         return False
     if kind == "rel_year" and not (g.get("rnext") or g.get("rlast") or g.get("mod2")):
         # a bare العام only with an explicit "this/current" qualifier
-        return bool(re.search(r"الحالي|الجاري|هذا|الحاليه|الجاريه", m.group()))
+        return bool(diskcache.compile(r"الحالي|الجاري|هذا|الحاليه|الجاريه").search(m.group()))
     return True
 
 
@@ -331,7 +331,7 @@ def find_dates(norm: Norm, as_of: dt.date | None = None) -> list[DateHit]:
             k2 = "dmy" if g.get("y") else "dm"
             v1, r1 = _resolve(k2, g, ref)
             v2, r2 = _resolve(k2, dict(g, d=g["d2"]), ref)
-            m1 = re.match(r"\d+", t[s:e])
+            m1 = diskcache.compile(r"\d+").match(t[s:e])
             d2 = t.find(g["d2"], s + (m1.end() if m1 else 0))
             for (hs, he, v, r) in ((s, s + (m1.end() if m1 else 0), v1, r1), (d2, e, v2, r2)):
                 if v is not None and he > hs:

@@ -52,7 +52,8 @@ MAX_ENTRIES = 1000  # past this the file is rewritten with this process's patter
 _CANARY = r"(?<![\w])(?P<a>ab|c[de]{1,3}?)\s+(?:x|y)*(?=z)(?!\d)"
 
 _CODE_TYPE = "I"  # unsigned int: _sre's code words are 4 bytes (checked in the tag)
-_state: dict[str, Any] = {}  # "table", "new", "used", "ok", "path": set on first use
+_state: dict[str, Any] = {}
+_memo: dict[tuple[Any, int], re.Pattern] = {}  # "table", "new", "used", "ok", "path": set on first use
 
 
 def _tag() -> str:
@@ -118,6 +119,16 @@ def _init() -> None:
 
 def compile(pattern: str, flags: int = 0) -> re.Pattern:  # noqa: A001 - re.compile's name
     """``re.compile(pattern, flags)``, from the disk cache when it holds the pattern."""
+    done = _memo.get((pattern, flags))
+    if done is not None:  # in-process memo, like re's own cache (inline uses stay cheap)
+        return done
+    rx = _compile(pattern, flags)
+    if len(_memo) < MAX_ENTRIES:
+        _memo[(pattern, flags)] = rx
+    return rx
+
+
+def _compile(pattern: str, flags: int) -> re.Pattern:
     if not _state:
         _init()
     if not _state["ok"] or not isinstance(pattern, str):
@@ -165,3 +176,4 @@ def _save() -> None:
 def reset() -> None:
     """Forget the loaded table (tests: after changing ``TAWAZUN_CACHE``)."""
     _state.clear()
+    _memo.clear()

@@ -135,14 +135,14 @@ def slug(name: str) -> str:
             out.append(ch.lower())
         elif ch in " -":
             out.append("-")
-    s = re.sub(r"-+", "-", "".join(out)).strip("-")
+    s = diskcache.compile(r"-+").sub("-", "".join(out)).strip("-")
     return "new-" + (s or "x")
 
 
 @functools.lru_cache(maxsize=65536)
 def _strip_prefix(tok: str) -> tuple[str, str]:
     """(proclitics incl. a definite article, rest): ``لتيار`` -> (ل, تيار), ``والتيار`` -> (وال, تيار)."""
-    m = re.match(r"^(?:[وف])?(?:[بك]?ال|لل|[بلك])?", tok)
+    m = diskcache.compile(r"^(?:[وف])?(?:[بك]?ال|لل|[بلك])?").match(tok)
     pre = m.group() if m else ""
     if len(tok) - len(pre) < 2:
         return "", tok
@@ -282,7 +282,7 @@ def _english(norm: Norm, covered: bytearray) -> list[tuple[int, int, str, str]]:
     lx = _lex()
     out = []
     orig = norm.original
-    if not re.search(r"[A-Z]", orig):
+    if not diskcache.compile(r"[A-Z]").search(orig):
         return out
     spans = [(m.start(1), m.end(1), m.group(1), "person") for m in lx["en_person"].finditer(orig)]
     for h in lx["en_head"].finditer(orig):  # "<Capitalised words> Party": the head first
@@ -351,7 +351,7 @@ def _with_references(norm: Norm, found: list[tuple[int, int, str, str]], covered
             ws = s
             while ws > 0 and t[ws - 1].isalnum() and s - ws < 3:
                 ws -= 1
-            if (ws > 0 and t[ws - 1].isalnum()) or not re.fullmatch(r"[وف]?[بلك]?", t[ws:s]):
+            if (ws > 0 and t[ws - 1].isalnum()) or not diskcache.compile(r"[وف]?[بلك]?").fullmatch(t[ws:s]):
                 continue
             hits.append((s, -(e - s), e, k))
         for s, _, e, k in sorted(hits):  # leftmost-longest

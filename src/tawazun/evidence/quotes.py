@@ -133,7 +133,7 @@ def role_at(t: str, p: int, mentions: Sequence[Mention], starts: list[int],
             q = nxt.end() + 1 if w in ("في", "من", "داخل", "لدي") or a == "مقرب" else \
                 nxt.start() if direct_body else nxt.start() + 1
             if a == "مقرب":
-                fm = re.match(r"\s+من\s+", t[nxt.end():nxt.end() + 8])
+                fm = diskcache.compile(r"\s+من\s+").match(t[nxt.end():nxt.end() + 8])
                 if not fm:
                     break
                 q = nxt.end() + fm.end()
@@ -142,7 +142,7 @@ def role_at(t: str, p: int, mentions: Sequence[Mention], starts: list[int],
                 if t.startswith(bk, q) and (q + len(bk) >= len(t) or not t[q + len(bk)].isalpha()):
                     body = bv
                     q2 = q + len(bk)
-                    pm = re.match(r"\s+(?:في|من)\s+|\s+ل(?=\S)", t[q2:q2 + 6])
+                    pm = diskcache.compile(r"\s+(?:في|من)\s+|\s+ل(?=\S)").match(t[q2:q2 + 6])
                     q = q2 + pm.end() if pm else q2
                     break
             j = bisect.bisect_left(starts, q - 2)

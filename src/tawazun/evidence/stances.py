@@ -221,8 +221,8 @@ class Lexicon:
 
             lits: dict[str, set[int]] = {}
             for k, (_, frame, _) in enumerate(self.heads):
-                pat = re.sub(r"\\[sSwWdb]|\{[^}]*\}|\[[^\]]*\]", " ", " ".join(frame.items[0]))
-                for lit in re.findall(r"[\u0621-\u064a]{2,}|[a-z']{3,}", pat):
+                pat = diskcache.compile(r"\\[sSwWdb]|\{[^}]*\}|\[[^\]]*\]").sub(" ", " ".join(frame.items[0]))
+                for lit in diskcache.compile(r"[\u0621-\u064a]{2,}|[a-z']{3,}").findall(pat):
                     if lit not in ("ال", "لل"):
                         lits.setdefault(lit, set()).add(k)
             ac = ahocorasick.Automaton()
@@ -353,7 +353,7 @@ def _negated(t: str, lo: int, cue_s: int, negators: set[str]) -> tuple[bool, int
     seg_start = lo
     for m in _CLAUSE.finditer(t, lo, cue_s):
         seg_start = m.end()
-    words = list(re.finditer(r"[\w'’]+", t[seg_start:cue_s]))[-3:]
+    words = list(diskcache.compile(r"[\w'’]+").finditer(t[seg_start:cue_s]))[-3:]
     for w in reversed(words):
         tok = w.group()
         cands = {tok}
@@ -510,8 +510,8 @@ def _actors_for(t: str, people: Sequence[Mention], starts: list[int], q: QuoteHi
     the cue's own span never hides anything that matters)."""
     lo = q.nstart if q else ss
     # verb-subject order: an actor right after the cue's first word, when that word is a verb
-    first = re.match(r"\S+\s+", t[cs:ce])
-    if first and re.match(r"[وف]?[يت]\S{2,}\s", first.group()):
+    first = diskcache.compile(r"\S+\s+").match(t[cs:ce])
+    if first and diskcache.compile(r"[وف]?[يت]\S{2,}\s").match(first.group()):
         pos = cs + first.end()
         j = bisect.bisect_left(starts, pos - 3)
         if j < len(people) and people[j].nstart <= pos and people[j].nend < ce:
@@ -612,7 +612,7 @@ def _subject_after(t: str, people: Sequence[Mention], starts: list[int], pos: in
         j = bisect.bisect_left(starts, p - 2)
         if j < len(people) and people[j].nstart <= p + 2 and people[j].nstart >= pos:
             return people[j]
-        m = re.match(r"[\u0621-\u064a]+", t[p:p + 30])
+        m = diskcache.compile(r"[\u0621-\u064a]+").match(t[p:p + 30])
         if not m or m.group() not in titles:
             return None
         p += m.end()
