@@ -316,9 +316,11 @@ class Gazetteer:
         covered = bytearray(len(t) + 1)
         for m in exact:
             covered[m.nstart:m.nend] = b"\x01" * (m.nend - m.nstart)
-        # token starts (the same tokens as findall above: a second scan in C is cheaper
-        # than a str.find per token)
-        starts = [m.start() for m in self._TOKEN.finditer(t)]
+        starts, pos = [], 0
+        for w in raw:
+            pos = t.find(w, pos)
+            starts.append(pos)
+            pos += len(w)
         found: list[Mention] = []
         next_free = 0
         for i in cand:

@@ -192,8 +192,11 @@ def find_numbers(norm: Norm, blocked: list[tuple[int, int]] | None = None) -> li
              or ("-" in w and w.split("-", 1)[0] in _EN_SMALL)]
     toks: list[tuple[int, int, str]] = []
     if cands:
-        # the same tokens with their spans (a second scan in C, not a str.find per token)
-        toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(t)]
+        pos = 0
+        for w in raw:
+            pos = t.find(w, pos)
+            toks.append((pos, pos + len(w), w))
+            pos += len(w)
     n = len(toks)
     resume = 0
     for i in cands:
