@@ -20,7 +20,9 @@ children write it under a temporary PYTHONPYCACHEPREFIX instead, so that the tim
 not recompile the package's sources every time.  --cold also times runs with empty
 caches (a fresh cache folder and bytecode folder per run): the worst case.
 
-Usage: python bench/extract.py [--words N] [--repeat R] [--cold]
+Usage: python bench/extract.py [--words N] [--repeat R] [--cold] [--against OLD_SRC]
+--against times another copy of src/ in turn with this one (before/after on a busy box):
+  git archive COMMIT src | tar -x -C /tmp/old && python bench/extract.py --against /tmp/old/src
 """
 
 from __future__ import annotations
@@ -77,11 +79,29 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), res.stdout
 
 
+def _report(label: str, walls: list[float], cpus: list[float], imports: list[float], runs: list[float],
+            bares: list[float]) -> None:
+    med = statistics.median
+    net = [w - b for w, b in zip(walls, bares)]
+    print(f"[{label}]")
+    print(f"import          median {med(imports):.3f} s   (min {min(imports):.3f})")
+    print(f"run             median {med(runs):.3f} s   (min {min(runs):.3f})")
+    print(f"process         median {med(walls):.3f} s   (min {min(walls):.3f}) wall, python start-up included"
+          "   <- the target")
+    print(f"process - bare  median {med(net):.3f} s   (min {min(net):.3f}) wall, python start-up excluded")
+    print(f"cpu             median {med(cpus):.3f} s   (min {min(cpus):.3f}) user+sys of the process")
+    print(f"budget  {BUDGET_S:.3f} s   ratio process-wall/budget = {med(walls) / BUDGET_S:.2f}, "
+          f"cpu/budget = {med(cpus) / BUDGET_S:.2f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--words", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--cold", action="store_true", help="also time runs with empty caches")
+    ap.add_argument("--against", metavar="SRC",
+                    help="another copy of the package's src/ folder (e.g. the code before a change, "
+                         "from `git archive`), timed in turn with this one")
     args = ap.parse_args()
     text = build_input(args.words)
     tmp = tempfile.mkdtemp(prefix="tawazun-bench-")
@@ -91,50 +111,57 @@ def main() -> int:
     env = dict(os.environ)
     if env.pop("PYTHONDONTWRITEBYTECODE", None):
         env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pyc")
+    # "this" is always the checkout the script sits in (not whatever copy is installed)
+    variants = {"this": dict(env, PYTHONPATH=os.pathsep.join(
+        [str(ROOT / "src")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])))}
+    if args.against:
+        variants["against"] = dict(env, PYTHONPATH=os.path.abspath(args.against))
     full = [sys.executable, "-c", CHILD, path]
     bare = [sys.executable, "-c", "pass"]
 
-    first = timed(full, env)  # warm-up: writes bytecode and caches where missing
-    walls, cpus, imports, runs, bares, bare_cpus = [], [], [], [], [], []
+    firsts = {k: timed(full, e) for k, e in variants.items()}  # warm-up: bytecode and caches
+    rows = {k: ([], [], [], []) for k in variants}
+    bares, bare_cpus = [], []
     counts = {}
     for _ in range(args.repeat):
-        w, c, _out = timed(bare, env)
+        w, c, _out = timed(bare, variants["this"])
         bares.append(w)
         bare_cpus.append(c)
-        w, c, out = timed(full, env)
-        d = json.loads(out)
-        walls.append(w)
-        cpus.append(c)
-        imports.append(d["import_s"])
-        runs.append(d["run_s"])
-        counts = d["counts"]
-    cold_walls, cold_cpus = [], []
+        for k, e in variants.items():  # interleaved: the same load for each variant
+            w, c, out = timed(full, e)
+            d = json.loads(out)
+            for lst, v in zip(rows[k], (w, c, d["import_s"], d["run_s"])):
+                lst.append(v)
+            counts[k] = d["counts"]
+    colds = {}
     if args.cold:
-        for k in range(args.repeat):
-            cenv = dict(env, TAWAZUN_CACHE=os.path.join(tmp, f"cache{k}"),
-                        PYTHONPYCACHEPREFIX=os.path.join(tmp, f"pyc{k}"))
-            w, c, _out = timed(full, cenv)
-            cold_walls.append(w)
-            cold_cpus.append(c)
+        for k, e in variants.items():
+            cw, cc = [], []
+            for i in range(args.repeat):
+                cenv = dict(e, TAWAZUN_CACHE=os.path.join(tmp, f"cache-{k}-{i}"),
+                            PYTHONPYCACHEPREFIX=os.path.join(tmp, f"pyc-{k}-{i}"))
+                w, c, _out = timed(full, cenv)
+                cw.append(w)
+                cc.append(c)
+            colds[k] = (cw, cc)
 
     med = statistics.median
-    net = [w - b for w, b in zip(walls, bares)]
     print(f"input: {len(text.split())} words, {len(text)} characters, {text.count(chr(10))} paragraphs")
-    print(f"found: {counts}")
-    print(f"first run (untimed warm-up): wall {first[0]:.3f} s, cpu {first[1]:.3f} s")
-    print(f"import          median {med(imports):.3f} s   (min {min(imports):.3f})")
-    print(f"run             median {med(runs):.3f} s   (min {min(runs):.3f})")
+    for k in variants:
+        print(f"found [{k}]: {counts[k]}")
     print(f"bare python     median {med(bares):.3f} s   (min {min(bares):.3f}) wall, `python -c pass`"
           f"; cpu median {med(bare_cpus):.3f} s")
-    print(f"process         median {med(walls):.3f} s   (min {min(walls):.3f}) wall, python start-up included"
-          "   <- the target")
-    print(f"process - bare  median {med(net):.3f} s   (min {min(net):.3f}) wall, python start-up excluded")
-    print(f"cpu             median {med(cpus):.3f} s   (min {min(cpus):.3f}) user+sys of the process")
-    if cold_walls:
-        print(f"cold caches     median {med(cold_walls):.3f} s   (min {min(cold_walls):.3f}) wall, "
-              f"cpu median {med(cold_cpus):.3f} s (no bytecode, no disk caches)")
-    print(f"budget  {BUDGET_S:.3f} s   ratio process-wall/budget = {med(walls) / BUDGET_S:.2f}, "
-          f"cpu/budget = {med(cpus) / BUDGET_S:.2f}")
+    for k in variants:
+        walls, cpus, imports, runs = rows[k]
+        _report(k, walls, cpus, imports, runs, bares)
+        print(f"first run (untimed warm-up): wall {firsts[k][0]:.3f} s, cpu {firsts[k][1]:.3f} s")
+        if k in colds:
+            cw, cc = colds[k]
+            print(f"cold caches     median {med(cw):.3f} s   (min {min(cw):.3f}) wall, "
+                  f"cpu median {med(cc):.3f} s (no bytecode, no disk caches)")
+    if args.against:
+        print(f"ratio this/against: cpu {med(rows['this'][1]) / med(rows['against'][1]):.2f}, "
+              f"wall {med(rows['this'][0]) / med(rows['against'][0]):.2f}")
     print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs (wall times stretch when the machine is busy)")
     shutil.rmtree(tmp, ignore_errors=True)
