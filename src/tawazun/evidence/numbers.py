@@ -54,7 +54,7 @@ _UNIT_RX = diskcache.compile(
 )
 # English words allowed between a number and its unit ("2,500 US troops")
 _EN_FILLER = diskcache.compile(r"\s*(?:(?:us|u\.s\.|american|iraqi|iranian|foreign|more|additional|other|"
-                        r"coalition|nato|combat|active|armed|new|remaining|parliamentary|elected)\s+){1,2}")
+                               r"coalition|nato|combat|active|armed|new|remaining|parliamentary|elected)\s+){1,2}")
 
 _SCALE = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
           "الف": 1_000, "الاف": 1_000, "مليون": 1_000_000, "ملايين": 1_000_000, "مليار": 1_000_000_000,

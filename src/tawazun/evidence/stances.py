@@ -193,15 +193,12 @@ class Lexicon:
         self.referents = referents
         # one probe per issue over its fixed cues: "some cue of this issue matches here"
         # (a lookahead alternation), so each sentence is scanned once per issue and each
-        # cue is then tried only where the probe stopped (find_stances, _probed)
+        # cue is then tried only where the probe stopped (find_stances, _probed_matches)
         self.probes: dict[str, LazyRx] = {}
         by_issue: dict[str, list[str]] = {}
         for c in cues:
-            pat = getattr(c.rx, "pattern", None)
-            if (c.composed and c.head) or not isinstance(c.rx, re.Pattern):
-                continue
-            if pat.startswith(_CUE_START) and not _NOT_PROBED.search(pat):
-                by_issue.setdefault(c.issue, []).append(pat[len(_CUE_START):])
+            if not (c.composed and c.head) and _probed(c):
+                by_issue.setdefault(c.issue, []).append(c.rx.pattern[len(_CUE_START):])
         for iid, pats in by_issue.items():
             self.probes[iid] = LazyRx(_CUE_START + "(?=" + "|".join(pats) + ")")
         # composed cues are tried only where their head class occurs (one scan per
@@ -588,7 +585,7 @@ def _reporter(t: str, people: Sequence[Mention], ss: int, cs: int, hid: Callable
 _AR_LETTER = diskcache.compile(r"[\u0621-\u064a]")
 # Arabic relative clauses and appositions between commas, and "led by X": asides
 _AR_ASIDE = diskcache.compile(r"[،,]\s*(?:الذي|التي|الذين|برئاسه|بزعامه|بقياده)\s[^،,.\n]{0,120}[،,]"
-                       r"|(?<![\w])(?:برئاسه|بزعامه|بقياده)\s+(?:[^\s،,.]+\s+){1,2}[^\s،,.]+")
+                              r"|(?<![\w])(?:برئاسه|بزعامه|بقياده)\s+(?:[^\s،,.]+\s+){1,2}[^\s،,.]+")
 _TITLE_WORDS: set[str] | None = None
 
 
