@@ -48,12 +48,14 @@ def write_cache(path: str, data: bytes) -> None:
 
 
 # ---------------------------------------------------------------- compiled regexes
-MAX_ENTRIES = 1000  # past this the file is rewritten with this process's patterns only (the shipped ones are ~150)
+# past this many entries the file is rewritten with this process's patterns only (the
+# package's own are about 150; more come from custom lexicons); also bounds the memo
+MAX_ENTRIES = 1000
 _CANARY = r"(?<![\w])(?P<a>ab|c[de]{1,3}?)\s+(?:x|y)*(?=z)(?!\d)"
 
 _CODE_TYPE = "I"  # unsigned int: _sre's code words are 4 bytes (checked in the tag)
-_state: dict[str, Any] = {}
-_memo: dict[tuple[Any, int], re.Pattern] = {}  # "table", "new", "used", "ok", "path": set on first use
+_state: dict[str, Any] = {}  # "table", "new", "used", "ok", "path": set on first use
+_memo: dict[tuple[Any, int], re.Pattern] = {}  # this process's compiled patterns
 
 
 def _tag() -> str:
