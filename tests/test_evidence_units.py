@@ -282,6 +282,22 @@ def test_fast_normalize_equals_reference(text):
     assert normalize(text) == _normalize_slow(text)
 
 
+# every kind of fold (issue #16 made normalize replace characters one distinct character
+# at a time and find dropped ones with str.find): Persian letters and digits, joiners
+# and marks, spaces, and upper-case letters whose lower case is one character or two
+_WIDE = st.sampled_from(list("یکھ٫٬٪\u00a0\u2009\u202f\u200c\u200d\u200e\u061c\u0670\u06D6\u0610ۀ۱۲۹"
+                             "İΣǅKÅẞABßاةى١2 \n") + ["\u0640\u0640", "أَ", "ـ٣"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(_WIDE, max_size=60).map("".join), st.text(max_size=60)))
+def test_fast_normalize_equals_reference_wide_alphabet(text):
+    from tawazun.evidence.normalize import _normalize_slow
+
+    assert normalize(text) == _normalize_slow(text)
+    assert normalize(text, split_glued_digits=False) == _normalize_slow(text, split_glued_digits=False)
+
+
 def test_gazetteer_disk_cache_round_trip(tmp_path, monkeypatch):
     from tawazun.evidence.stances import Lexicon
 

@@ -20,6 +20,7 @@ import datetime as dt
 import re
 from typing import NamedTuple
 
+from tawazun.evidence import diskcache
 from tawazun.evidence.normalize import Norm
 
 _MONTHS = {
@@ -94,7 +95,7 @@ _PATTERNS = [
     ("weekday", rf"{_B}(?:(?P<wrel>next|last|this)\s+|(?:[وف]?(?:يوم|مساء|صباح|ليله|ظهر|فجر)\s+))(?P<wd>{_WD})(?:\s+(?P<wrel2>المقبل|القادم|الماضي))?{_E}(?!\s*[\d(]|\s*\S+\s+\d)"),
     ("weekday_on", rf"(?<=\bon\s)(?P<wd>{_WD}){_E}(?!,?\s*\S*\s*\d)"),
 ]
-_RX = [(name, re.compile(p)) for name, p in _PATTERNS]
+_RX = [(name, diskcache.compile(p)) for name, p in _PATTERNS]
 
 
 # Anchors: words every date contains (a month, a year, a weekday, a relative keyword).
@@ -110,7 +111,7 @@ _ANCHOR_KINDS = {
     "ago": ("ago",),
     "day": ("day_word",),
 }
-_ANCHOR = re.compile(
+_ANCHOR = diskcache.compile(
     rf"(?<![\w])(?:(?P<month>[وفبل]?(?:{_M}))"
     r"|(?P<year>(?:1[89]|20)\d\d)"
     rf"|(?P<wd>[وف]?(?:{_WD}))"
@@ -119,7 +120,7 @@ _ANCHOR = re.compile(
     r"|(?P<day>yesterday|tomorrow|today|[وف]?امس|[وف]?غدا))(?![\w])"
 )
 _RX_BY_KIND = dict(_RX)
-_WORD = re.compile(r"\w+")
+_WORD = diskcache.compile(r"\w+")
 # words a date may start with before its anchor: modifiers, day numbers and ordinals, "on"
 _START_WORDS = {
     "by", "the", "end", "close", "beginning", "start", "middle", "early", "late", "mid", "on", "next", "last",
@@ -282,7 +283,7 @@ def _valid(kind: str, m: re.Match) -> bool:
         return False
     if kind == "rel_year" and not (g.get("rnext") or g.get("rlast") or g.get("mod2")):
         # a bare العام only with an explicit "this/current" qualifier
-        return bool(re.search(r"الحالي|الجاري|هذا|الحاليه|الجاريه", m.group()))
+        return bool(diskcache.compile(r"الحالي|الجاري|هذا|الحاليه|الجاريه").search(m.group()))
     return True
 
 
@@ -330,7 +331,7 @@ def find_dates(norm: Norm, as_of: dt.date | None = None) -> list[DateHit]:
             k2 = "dmy" if g.get("y") else "dm"
             v1, r1 = _resolve(k2, g, ref)
             v2, r2 = _resolve(k2, dict(g, d=g["d2"]), ref)
-            m1 = re.match(r"\d+", t[s:e])
+            m1 = diskcache.compile(r"\d+").match(t[s:e])
             d2 = t.find(g["d2"], s + (m1.end() if m1 else 0))
             for (hs, he, v, r) in ((s, s + (m1.end() if m1 else 0), v1, r1), (d2, e, v2, r2)):
                 if v is not None and he > hs:

@@ -21,6 +21,7 @@ from typing import Any, Iterable, NamedTuple
 
 import ahocorasick
 
+from tawazun.evidence import diskcache
 from tawazun.evidence.normalize import (
     Norm,
     fold,
@@ -94,27 +95,10 @@ def _split_display(name: str) -> list[str]:
     return out
 
 
-def _cache_dir() -> str:
-    base = os.environ.get("TAWAZUN_CACHE") or os.environ.get("XDG_CACHE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "tawazun")
-
-
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read()
-
-
-def _write_cache(path: str, data: bytes) -> None:
-    """Atomic best-effort write of a cache file (a read-only home just means no cache)."""
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+# the cache helpers live in diskcache.py (stances.py and names.py import them from here)
+_cache_dir = diskcache.cache_dir
+_read_bytes = diskcache.read_bytes
+_write_cache = diskcache.write_cache
 
 
 class Gazetteer:
@@ -304,7 +288,7 @@ class Gazetteer:
             out = self._fuzzy(norm, out)
         return out
 
-    _TOKEN = re.compile(r"[^\s.,،؛;:!?؟\"«»“”()\[\]]+")
+    _TOKEN = diskcache.compile(r"[^\s.,،؛;:!?؟\"«»“”()\[\]]+")
 
     def _strip(self, w: str) -> str:
         cache = self.__dict__.setdefault("_strip_cache", {})

@@ -23,11 +23,12 @@ import os
 import re
 from typing import Any, NamedTuple, Sequence
 
+from tawazun.evidence import diskcache
 from tawazun.evidence.gazetteer import Mention
 from tawazun.evidence.normalize import Norm
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "names.yaml")
-_TOKEN = re.compile(r"[\u0621-\u064a]+")
+_TOKEN = diskcache.compile(r"[\u0621-\u064a]+")
 WINDOW = 100  # folded characters read after a trigger word (a title, a name, an org name)
 _AR_TRANSLIT = dict(zip("ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىي",
                         ["'", "a", "a", "u", "i", "i", "a", "b", "a", "t", "th", "j", "h", "kh", "d", "dh", "r",
@@ -78,11 +79,11 @@ def _lex() -> dict[str, Any]:
         "stop": set(d["stop_ar"]),
         "generic": set(d["generic_ar"]),
         "org_en": dict(d["org_heads_en"]),
-        "en_person": re.compile(
+        "en_person": diskcache.compile(
             r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in en_titles) + r")\s+"
             r"(" + name_word + r"(?:\s+" + name_word + r"){1,3})(?![\w-])"),
-        "en_head": re.compile(r"(?<![\w-])(?:" + en_heads + r")(?![\w-])"),
-        "en_before": re.compile(r"(?:[A-Z][a-z'’]+\s+){1,4}$"),
+        "en_head": diskcache.compile(r"(?<![\w-])(?:" + en_heads + r")(?![\w-])"),
+        "en_before": diskcache.compile(r"(?:[A-Z][a-z'’]+\s+){1,4}$"),
     }
 
 
@@ -96,7 +97,7 @@ def _automaton(words: set[str]) -> Any:
     return a
 
 
-_PREFIX_OK = re.compile(r"^(?:[وف]?(?:[بك]?ال|لل|[بلك])?)$")
+_PREFIX_OK = diskcache.compile(r"^(?:[وف]?(?:[بك]?ال|لل|[بلك])?)$")
 
 
 def _is_ar(ch: str) -> bool:
@@ -134,14 +135,14 @@ def slug(name: str) -> str:
             out.append(ch.lower())
         elif ch in " -":
             out.append("-")
-    s = re.sub(r"-+", "-", "".join(out)).strip("-")
+    s = diskcache.compile(r"-+").sub("-", "".join(out)).strip("-")
     return "new-" + (s or "x")
 
 
 @functools.lru_cache(maxsize=65536)
 def _strip_prefix(tok: str) -> tuple[str, str]:
     """(proclitics incl. a definite article, rest): ``لتيار`` -> (ل, تيار), ``والتيار`` -> (وال, تيار)."""
-    m = re.match(r"^(?:[وف])?(?:[بك]?ال|لل|[بلك])?", tok)
+    m = diskcache.compile(r"^(?:[وف])?(?:[بك]?ال|لل|[بلك])?").match(tok)
     pre = m.group() if m else ""
     if len(tok) - len(pre) < 2:
         return "", tok
@@ -281,7 +282,7 @@ def _english(norm: Norm, covered: bytearray) -> list[tuple[int, int, str, str]]:
     lx = _lex()
     out = []
     orig = norm.original
-    if not re.search(r"[A-Z]", orig):
+    if not diskcache.compile(r"[A-Z]").search(orig):
         return out
     spans = [(m.start(1), m.end(1), m.group(1), "person") for m in lx["en_person"].finditer(orig)]
     for h in lx["en_head"].finditer(orig):  # "<Capitalised words> Party": the head first
@@ -350,7 +351,7 @@ def _with_references(norm: Norm, found: list[tuple[int, int, str, str]], covered
             ws = s
             while ws > 0 and t[ws - 1].isalnum() and s - ws < 3:
                 ws -= 1
-            if (ws > 0 and t[ws - 1].isalnum()) or not re.fullmatch(r"[وف]?[بلك]?", t[ws:s]):
+            if (ws > 0 and t[ws - 1].isalnum()) or not diskcache.compile(r"[وف]?[بلك]?").fullmatch(t[ws:s]):
                 continue
             hits.append((s, -(e - s), e, k))
         for s, _, e, k in sorted(hits):  # leftmost-longest

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from tawazun.evidence import diskcache
+
 _DROP = set(chr(c) for c in range(0x0610, 0x061B)) | set(chr(c) for c in range(0x064B, 0x0660))
 _DROP |= {"\u0670", "\u0640", "\u06D6", "\u06D7", "\u06D8", "\u06D9", "\u06DA", "\u06DB", "\u06DC",
           "\u06DF", "\u06E0", "\u06E1", "\u06E2", "\u06E3", "\u06E4", "\u06E7", "\u06E8", "\u06EA",
@@ -35,8 +37,8 @@ for _i in range(10):
     _MAP[chr(0x0660 + _i)] = str(_i)
     _MAP[chr(0x06F0 + _i)] = str(_i)
 
-_AR_LETTER = re.compile(r"[\u0621-\u064A]")
-_WORD_CHAR = re.compile(r"[\w\u0621-\u064A]")
+_AR_LETTER = diskcache.compile(r"[\u0621-\u064A]")
+_WORD_CHAR = diskcache.compile(r"[\w\u0621-\u064A]")
 
 
 def is_ar_letter(ch: str) -> bool:
@@ -83,28 +85,56 @@ def fold_char(ch: str) -> str:
     return ch
 
 
-_GLUED = re.compile(r"(?<=[\u0621-\u064A])(?=\d)|(?<=\d)(?=[\u0621-\u064A])")
+# a letter before a digit or a digit before a letter: the cut is after the matched
+# character (a consuming first character lets the regex engine skip ahead by character
+# class; zero-width lookbehinds were tried at every position)
+_GLUED = diskcache.compile(r"[\u0621-\u064A](?=\d)|\d(?=[\u0621-\u064A])")
 
 
 def normalize(text: str, split_glued_digits: bool = True) -> Norm:
     """Fold ``text`` (see the module docstring) and keep the offset map."""
-    table: dict[int, str | None] = {}
-    dropped: set[str] = set()
+    changes: dict[str, str] = {}
+    dropped: list[str] = []
     for ch in set(text):
         f = fold_char(ch)
         if f != ch:
-            table[ord(ch)] = f or None
+            changes[ch] = f
             if not f:
-                dropped.add(ch)
-    folded = text.translate(table)
-    if dropped:
-        idx = [i for i, ch in enumerate(text) if ch not in dropped]
+                dropped.append(ch)
+    folded = text
+    if any(v in changes for v in changes.values()):
+        # a folded character folded again would make the order of replace() matter
+        folded = text.translate({ord(k): v or None for k, v in changes.items()})
     else:
-        idx = list(range(len(text)))
-    starts = idx
-    ends = [i + 1 for i in idx]
+        # one str.replace per distinct character: C-speed scans, where str.translate
+        # with a dict looks every character of a non-ASCII text up (~20x slower)
+        for k, v in changes.items():
+            folded = folded.replace(k, v)
+    n = len(text)
+    if dropped:
+        # the kept characters' indices as runs between the dropped ones (found by
+        # str.find), instead of a Python-level test of every character
+        cut: list[int] = []
+        for ch in dropped:
+            i = text.find(ch)
+            while i >= 0:
+                cut.append(i)
+                i = text.find(ch, i + 1)
+        cut.sort()
+        starts: list[int] = []
+        ends: list[int] = []
+        prev = 0
+        for c in cut:
+            if c > prev:
+                starts.extend(range(prev, c))
+                ends.extend(range(prev + 1, c + 1))
+            prev = c + 1
+        starts.extend(range(prev, n))
+        ends.extend(range(prev + 1, n + 1))
+    else:
+        starts, ends = list(range(n)), list(range(1, n + 1))
     if split_glued_digits:
-        cuts = [m.start() for m in _GLUED.finditer(folded)]
+        cuts = [m.end() for m in _GLUED.finditer(folded)]
         if cuts:
             parts, s_out, e_out, prev = [], [], [], 0
             for c in cuts:
@@ -150,8 +180,8 @@ def fold(text: str) -> str:
 
 
 # Proclitics: conjunction (و ف), preposition (ب ل ك), article (ال); ل + ال is written لل.
-_PROCLITIC = re.compile(r"^(?:[وف])?(?:(?:[بك]?ال)|لل|[بلك])?")
-_PROCLITIC_PREFIX = re.compile(r"^(?:[وف])?(?:[بلك])?$")
+_PROCLITIC = diskcache.compile(r"^(?:[وف])?(?:(?:[بك]?ال)|لل|[بلك])?")
+_PROCLITIC_PREFIX = diskcache.compile(r"^(?:[وف])?(?:[بلك])?$")
 
 
 def strip_proclitics(word: str, min_stem: int = 2) -> str:

@@ -13,6 +13,7 @@ import math
 import re
 from typing import NamedTuple
 
+from tawazun.evidence import diskcache
 from tawazun.evidence.normalize import Norm, strip_proclitics
 
 # unit -> folded forms (a leading proclitic is allowed in Arabic forms)
@@ -48,19 +49,19 @@ _UNIT_OF: dict[str, str] = {}
 for _u, _forms in _UNITS.items():
     for _f in _forms:
         _UNIT_OF[_f] = _u
-_UNIT_RX = re.compile(
+_UNIT_RX = diskcache.compile(
     r"\s*(?:[وفبل]?(?:ال)?)?(" + "|".join(re.escape(f) for f in sorted(_UNIT_OF, key=len, reverse=True)) + r")(?![\w])"
 )
 # English words allowed between a number and its unit ("2,500 US troops")
-_EN_FILLER = re.compile(r"\s*(?:(?:us|u\.s\.|american|iraqi|iranian|foreign|more|additional|other|"
-                        r"coalition|nato|combat|active|armed|new|remaining|parliamentary|elected)\s+){1,2}")
+_EN_FILLER = diskcache.compile(r"\s*(?:(?:us|u\.s\.|american|iraqi|iranian|foreign|more|additional|other|"
+                               r"coalition|nato|combat|active|armed|new|remaining|parliamentary|elected)\s+){1,2}")
 
 _SCALE = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
           "الف": 1_000, "الاف": 1_000, "مليون": 1_000_000, "ملايين": 1_000_000, "مليار": 1_000_000_000,
           "مليارات": 1_000_000_000}
-_SCALE_AFTER = re.compile(r"\s*(thousand|million|billion|الف|الاف|مليون|ملايين|مليار|مليارات)(?![\w])")
+_SCALE_AFTER = diskcache.compile(r"\s*(thousand|million|billion|الف|الاف|مليون|ملايين|مليار|مليارات)(?![\w])")
 MAX_DIGITS = 15  # longer digit runs are not quantities (beyond float precision anyway)
-_DIGITS = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w]|[.,]\d)")
+_DIGITS = diskcache.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w]|[.,]\d)")
 
 _EN_SMALL = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -90,7 +91,7 @@ _ORD_NOUNS = {"جوله": "rounds", "الجوله": "rounds", "دوره": "round
 _NUMBERISH = (set(_EN_SMALL) | {"hundred", "thousand", "million", "billion"} | set(_AR_UNITS) | set(_AR_TENS)
               | set(_AR_HUNDREDS) | set(_AR_THOUSANDS) | {"مليون", "ملايين", "مليار", "مليارات"}
               | set(_AR_ORD) | set(_EN_ORD))
-_TOKEN = re.compile(r"[\w%]+(?:-[\w]+)*|[^\s\w]")
+_TOKEN = diskcache.compile(r"[\w%]+(?:-[\w]+)*|[^\s\w]")
 
 
 class NumberHit(NamedTuple):

@@ -28,6 +28,7 @@ import functools
 import re
 from typing import Callable, NamedTuple, Sequence
 
+from tawazun.evidence import diskcache
 from tawazun.evidence.gazetteer import Mention
 from tawazun.evidence.normalize import Norm, line_of, line_starts
 
@@ -50,8 +51,8 @@ _EN_VERBS = (
     "insisting|warning|according to|quoting|quoted|reported|reports|put it|vowed|pledged|admitted|"
     "acknowledged|conceded|urged|promised|threatened"
 )
-_VERB_RX = re.compile(rf"(?<![\w])(?:[وف]?(?P<ar>{_AR_VERBS})|(?P<en>{_EN_VERBS}))(?![\w])")
-_SENT_END = re.compile(r"[.!?؟\n]")
+_VERB_RX = diskcache.compile(rf"(?<![\w])(?:[وف]?(?P<ar>{_AR_VERBS})|(?P<en>{_EN_VERBS}))(?![\w])")
+_SENT_END = diskcache.compile(r"[.!?؟\n]")
 
 
 class QuoteHit(NamedTuple):
@@ -67,8 +68,8 @@ class QuoteHit(NamedTuple):
     role_org: str | None = None  # the organisation named inside that role phrase
 
 
-_FILLER = re.compile(r"\s+(?:ما\s+)?(?:(?:صرح|قال|ذكر|افاد|اكد|اوضح|اعلن|نقل)ت?\s+(?:به|ه)?\s*)?|\s+ذلك\s+")
-_WORD = re.compile(r"[\u0621-\u064a]+")
+_FILLER = diskcache.compile(r"\s+(?:ما\s+)?(?:(?:صرح|قال|ذكر|افاد|اكد|اوضح|اعلن|نقل)ت?\s+(?:به|ه)?\s*)?|\s+ذلك\s+")
+_WORD = diskcache.compile(r"[\u0621-\u064a]+")
 
 
 @functools.lru_cache(maxsize=1)
@@ -132,7 +133,7 @@ def role_at(t: str, p: int, mentions: Sequence[Mention], starts: list[int],
             q = nxt.end() + 1 if w in ("في", "من", "داخل", "لدي") or a == "مقرب" else \
                 nxt.start() if direct_body else nxt.start() + 1
             if a == "مقرب":
-                fm = re.match(r"\s+من\s+", t[nxt.end():nxt.end() + 8])
+                fm = diskcache.compile(r"\s+من\s+").match(t[nxt.end():nxt.end() + 8])
                 if not fm:
                     break
                 q = nxt.end() + fm.end()
@@ -141,7 +142,7 @@ def role_at(t: str, p: int, mentions: Sequence[Mention], starts: list[int],
                 if t.startswith(bk, q) and (q + len(bk) >= len(t) or not t[q + len(bk)].isalpha()):
                     body = bv
                     q2 = q + len(bk)
-                    pm = re.match(r"\s+(?:في|من)\s+|\s+ل(?=\S)", t[q2:q2 + 6])
+                    pm = diskcache.compile(r"\s+(?:في|من)\s+|\s+ل(?=\S)").match(t[q2:q2 + 6])
                     q = q2 + pm.end() if pm else q2
                     break
             j = bisect.bisect_left(starts, q - 2)
@@ -173,8 +174,38 @@ def role_at(t: str, p: int, mentions: Sequence[Mention], starts: list[int],
     return e, role, org
 
 
+_OPENER = diskcache.compile("[" + re.escape("".join(_PAIRS)) + "]")
+_STOP = {o: diskcache.compile("[" + re.escape(c) + "\n]") for o, c in _PAIRS.items()}
+
+
 def _pairs(t: str) -> list[tuple[int, int]]:
-    """(opener, closer) folded positions; never across a line break."""
+    """(opener, closer) folded positions; never across a line break.
+
+    Openers and the first closer or line break after each are found by regex search (C
+    speed, not a Python loop over every character); the last stop found for each kind of
+    opener is reused while it still lies ahead, so a line of unclosed openers stays linear.
+    """
+    out: list[tuple[int, int]] = []
+    n = len(t)
+    stop: dict[str, int] = {}  # opener -> first closer or line break at or after the last search
+    m = _OPENER.search(t, 0)
+    while m is not None:
+        i = m.start()
+        ch = t[i]
+        j = stop.get(ch, -1)
+        if j < i + 1:
+            c = _STOP[ch].search(t, i + 1)
+            j = stop[ch] = c.start() if c is not None else n
+        if j < n and t[j] in _PAIRS[ch] and t[i + 1:j].strip():
+            out.append((i, j))
+            m = _OPENER.search(t, j + 1)
+            continue
+        m = _OPENER.search(t, i + 1)
+    return out
+
+
+def _pairs_slow(t: str) -> list[tuple[int, int]]:
+    """Reference implementation, one character at a time (tests compare the two)."""
     out: list[tuple[int, int]] = []
     i, n = 0, len(t)
     while i < n:

@@ -29,18 +29,19 @@ import os
 import re
 from typing import Any, Callable, NamedTuple, Sequence
 
+from tawazun.evidence import diskcache
 from tawazun.evidence.gazetteer import Mention
 from tawazun.evidence.normalize import Norm, line_of, line_starts
 from tawazun.evidence.quotes import _VERB_RX, QuoteHit, title_holder
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "stances.yaml")
-_SENT = re.compile(r"[.!?؟;\n]")
+_SENT = diskcache.compile(r"[.!?؟;\n]")
 # A cue looks back at most this many folded characters for its sentence start: a text
 # with no full stops is one endless "sentence", and an unbounded look-back made
 # extraction quadratic in its length.
 WINDOW = 600
-_CLAUSE = re.compile(r"[,،;:؛—–\-]\s")
-_COORD = re.compile(
+_CLAUSE = diskcache.compile(r"[,،;:؛—–\-]\s")
+_COORD = diskcache.compile(
     r"^[\s،,]*(?:و|and|الي جانب|along with|as well as|together with|كذلك|وكذلك|ومعها|مع)?[\s،,]*"
     r"(?:(?:العديد من|عدد من|many|several|some|بعض|كبار|senior|its|their|the|of)\s*)*$"
 )
@@ -71,7 +72,7 @@ class LazyRx:
 
     def _get(self) -> re.Pattern:
         if self._rx is None:
-            self._rx = re.compile(self.pattern)
+            self._rx = diskcache.compile(self.pattern)
         return self._rx
 
     def match(self, *a: Any) -> Any:
@@ -85,14 +86,14 @@ class LazyRx:
 
 
 _ITEMS: dict[str, re.Pattern] = {}
-_SPACES = re.compile(r"\s+")
-_GAP_WORD = re.compile(r"[^\s.!?؟;؛:]+")
+_SPACES = diskcache.compile(r"\s+")
+_GAP_WORD = diskcache.compile(r"[^\s.!?؟;؛:]+")
 
 
 def _item(pat: str) -> re.Pattern:
     rx = _ITEMS.get(pat)
     if rx is None:
-        rx = _ITEMS[pat] = re.compile(pat)
+        rx = _ITEMS[pat] = diskcache.compile(pat)
     return rx
 
 
@@ -115,20 +116,29 @@ class Frame:
     compiled once however many frames use it: one big regex per frame made start-up
     compile times larger than the extraction itself."""
 
-    __slots__ = ("items", "gap", "pattern")
+    __slots__ = ("items", "gap", "pattern", "_rx")
 
     def __init__(self, items: list[list[str]], gap: int):
         # each item: its alternatives (one class or object each), whole words
         self.items = [[rf"(?:{x})(?![\w])" for x in alts] for alts in items]
         self.gap = gap
         self.pattern = " ".join(x for alts in items for x in alts)  # for the literal pre-filter
+        # compiled alternatives of each item, filled on first use (an item never reached
+        # is never compiled); kept on the frame so that a match does no dict lookups
+        self._rx: list[list[re.Pattern] | None] = [None] * len(self.items)
+
+    def _level(self, k: int) -> list[re.Pattern]:
+        rxs = self._rx[k]
+        if rxs is None:
+            rxs = self._rx[k] = [_item(a) for a in self.items[k]]
+        return rxs
 
     def head(self, t: str, pos: int, hi: int) -> int | None:
         """End of the head item at ``pos`` (a word start), or None."""
         if pos > 0 and (t[pos - 1].isalnum() or t[pos - 1] == "_"):
             return None
-        for alt in self.items[0]:
-            m = _item(alt).match(t, pos, hi)
+        for rx in self._rx[0] or self._level(0):
+            m = rx.match(t, pos, hi)
             if m is not None:
                 return m.end()
         return None
@@ -137,8 +147,8 @@ class Frame:
         hi = len(t) if hi is None else hi
         if pos > 0 and (t[pos - 1].isalnum() or t[pos - 1] == "_"):
             return None
-        for alt in self.items[0]:
-            m0 = _item(alt).match(t, pos, hi)
+        for rx in self._rx[0] or self._level(0):
+            m0 = rx.match(t, pos, hi)
             if m0 is None:
                 continue
             end = self._rest(t, 1, m0.end(), hi)
@@ -149,7 +159,7 @@ class Frame:
     def _rest(self, t: str, k: int, cur: int, hi: int) -> int | None:
         if k == len(self.items):
             return cur
-        rxs = [_item(a) for a in self.items[k]]
+        rxs = self._rx[k] or self._level(k)
         p = cur
         for _ in range(self.gap + 1):
             sp = _SPACES.match(t, p, hi)
@@ -181,6 +191,16 @@ class Lexicon:
         self.gates = gates
         self.denial = denial
         self.referents = referents
+        # one probe per issue over its fixed cues: "some cue of this issue matches here"
+        # (a lookahead alternation), so each sentence is scanned once per issue and each
+        # cue is then tried only where the probe stopped (find_stances, _probed_matches)
+        self.probes: dict[str, LazyRx] = {}
+        by_issue: dict[str, list[str]] = {}
+        for c in cues:
+            if not (c.composed and c.head) and _probed(c):
+                by_issue.setdefault(c.issue, []).append(c.rx.pattern[len(_CUE_START):])
+        for iid, pats in by_issue.items():
+            self.probes[iid] = LazyRx(_CUE_START + "(?=" + "|".join(pats) + ")")
         # composed cues are tried only where their head class occurs (one scan per
         # (issue, head) instead of one per frame: the frames' gaps make full scans slow)
         self.heads: list[tuple[str, Frame, list[Cue]]] = []
@@ -198,8 +218,8 @@ class Lexicon:
 
             lits: dict[str, set[int]] = {}
             for k, (_, frame, _) in enumerate(self.heads):
-                pat = re.sub(r"\\[sSwWdb]|\{[^}]*\}|\[[^\]]*\]", " ", " ".join(frame.items[0]))
-                for lit in re.findall(r"[\u0621-\u064a]{2,}|[a-z']{3,}", pat):
+                pat = diskcache.compile(r"\\[sSwWdb]|\{[^}]*\}|\[[^\]]*\]").sub(" ", " ".join(frame.items[0]))
+                for lit in diskcache.compile(r"[\u0621-\u064a]{2,}|[a-z']{3,}").findall(pat):
                     if lit not in ("ال", "لل"):
                         lits.setdefault(lit, set()).add(k)
             ac = ahocorasick.Automaton()
@@ -238,9 +258,9 @@ class Lexicon:
                 pat = str(c["rx"])
                 for k, v in macros.items():
                     pat = pat.replace("{" + k + "}", v)
-                cues.append(Cue(str(issue["id"]), str(c["dir"]), re.compile(rf"(?<![\w])(?:{pat})(?![\w])")))
+                cues.append(Cue(str(issue["id"]), str(c["dir"]), diskcache.compile(rf"(?<![\w])(?:{pat})(?![\w])")))
         neg = {str(w) for lang in ("ar", "en") for w in (data.get("negators") or {}).get(lang, [])}
-        gates = {str(i["id"]): re.compile(str(i["gate"])) for i in data["issues"] if i.get("gate")}
+        gates = {str(i["id"]): diskcache.compile(str(i["gate"])) for i in data["issues"] if i.get("gate")}
         comp = data.get("compose") or {}
         denial = referents = None
         if comp:
@@ -293,12 +313,44 @@ class StanceHit(NamedTuple):
     paragraph: int
 
 
+_CUE_START = r"(?<![\w])"
+# a backreference or a conditional would change meaning inside the combined probe
+_NOT_PROBED = diskcache.compile(r"\\[1-9]|\\g|\(\?P=|\(\?\(")
+
+
+def _probed(cue: Cue) -> bool:
+    pat = getattr(cue.rx, "pattern", None)
+    return (isinstance(cue.rx, re.Pattern) and isinstance(pat, str) and pat.startswith(_CUE_START)
+            and not _NOT_PROBED.search(pat))
+
+
+def _probed_matches(cue: Cue, t: str, lo: int, hi: int, where: list[int]
+                    ) -> list[tuple[int, int, Cue]]:
+    """``cue.rx.finditer(t, lo, hi)`` as (start, end, cue), trying only the positions in
+    ``where`` (every position where the cue can match is there: the issue's probe found
+    them with the same bounds).  An empty match, if a cue ever had one, falls back to
+    finditer (its rule for where the next search starts differs)."""
+    rx = cue.rx
+    out: list[tuple[int, int, Cue]] = []
+    nxt = lo
+    for p in where:
+        if p < nxt:
+            continue
+        m = rx.match(t, p, hi)
+        if m is not None:
+            if m.end() == p:
+                return [(m.start(), m.end(), cue) for m in rx.finditer(t, lo, hi)]
+            out.append((p, m.end(), cue))
+            nxt = m.end()
+    return out
+
+
 def _negated(t: str, lo: int, cue_s: int, negators: set[str]) -> tuple[bool, int]:
     """Is there a negator among the three words before the cue (same clause)? And where."""
     seg_start = lo
     for m in _CLAUSE.finditer(t, lo, cue_s):
         seg_start = m.end()
-    words = list(re.finditer(r"[\w'’]+", t[seg_start:cue_s]))[-3:]
+    words = list(diskcache.compile(r"[\w'’]+").finditer(t[seg_start:cue_s]))[-3:]
     for w in reversed(words):
         tok = w.group()
         cands = {tok}
@@ -329,12 +381,26 @@ def find_stances(norm: Norm, mentions: Sequence[Mention], quotes: Sequence[Quote
             continue
         ks = sorted({bisect.bisect_right(bounds, g.start()) - 1 for g in gate.finditer(t)})
         spans[issue] = [(bounds[k], bounds[min(k + 1, len(bounds) - 1)]) for k in ks]
+    stops: dict[tuple[str, int], list[int] | None] = {}
     for cue in lex.cues:
         if cue.composed and cue.head:
             continue
+        probe = lex.probes.get(cue.issue) if _probed(cue) else None
         for lo, hi in spans[cue.issue]:
-            for m in cue.rx.finditer(t, lo, hi):
-                found.append((m.start(), m.end(), cue))
+            if probe is None:
+                for m in cue.rx.finditer(t, lo, hi):
+                    found.append((m.start(), m.end(), cue))
+                continue
+            key = (cue.issue, lo)
+            where = stops.get(key)
+            if where is None:
+                try:
+                    where = stops[key] = [m.start() for m in probe.finditer(t, lo, hi)]
+                except re.error:  # cues that cannot be combined: scan them one by one
+                    lex.probes[cue.issue] = probe = None
+                    found.extend((m.start(), m.end(), cue) for m in cue.rx.finditer(t, lo, hi))
+                    continue
+            found += _probed_matches(cue, t, lo, hi, where)
     if lex.head_ac is not None:
         # composed cues need no gate: the literal pass already finds where they may start
         tried: set[tuple[int, int]] = set()
@@ -441,8 +507,8 @@ def _actors_for(t: str, people: Sequence[Mention], starts: list[int], q: QuoteHi
     the cue's own span never hides anything that matters)."""
     lo = q.nstart if q else ss
     # verb-subject order: an actor right after the cue's first word, when that word is a verb
-    first = re.match(r"\S+\s+", t[cs:ce])
-    if first and re.match(r"[وف]?[يت]\S{2,}\s", first.group()):
+    first = diskcache.compile(r"\S+\s+").match(t[cs:ce])
+    if first and diskcache.compile(r"[وف]?[يت]\S{2,}\s").match(first.group()):
         pos = cs + first.end()
         j = bisect.bisect_left(starts, pos - 3)
         if j < len(people) and people[j].nstart <= pos and people[j].nend < ce:
@@ -490,8 +556,8 @@ def _locative(t: str, pos: int) -> bool:
     return bool(before) and before[-1] in _LOCATIVES and t[pos - 1:pos].isspace()
 
 
-_RELATIVE = re.compile(r",\s*(?:who|which|whose|where|an?)\s[^,.;\n]{0,200},")
-_COMPLEMENTIZER = re.compile(r"(?<![\w])(?:ان|بان|وان|that)(?![\w])")
+_RELATIVE = diskcache.compile(r",\s*(?:who|which|whose|where|an?)\s[^,.;\n]{0,200},")
+_COMPLEMENTIZER = diskcache.compile(r"(?<![\w])(?:ان|بان|وان|that)(?![\w])")
 
 
 def _reporter(t: str, people: Sequence[Mention], ss: int, cs: int, hid: Callable[[Mention], bool],
@@ -516,10 +582,10 @@ def _reporter(t: str, people: Sequence[Mention], ss: int, cs: int, hid: Callable
     return None
 
 
-_AR_LETTER = re.compile(r"[\u0621-\u064a]")
+_AR_LETTER = diskcache.compile(r"[\u0621-\u064a]")
 # Arabic relative clauses and appositions between commas, and "led by X": asides
-_AR_ASIDE = re.compile(r"[،,]\s*(?:الذي|التي|الذين|برئاسه|بزعامه|بقياده)\s[^،,.\n]{0,120}[،,]"
-                       r"|(?<![\w])(?:برئاسه|بزعامه|بقياده)\s+(?:[^\s،,.]+\s+){1,2}[^\s،,.]+")
+_AR_ASIDE = diskcache.compile(r"[،,]\s*(?:الذي|التي|الذين|برئاسه|بزعامه|بقياده)\s[^،,.\n]{0,120}[،,]"
+                              r"|(?<![\w])(?:برئاسه|بزعامه|بقياده)\s+(?:[^\s،,.]+\s+){1,2}[^\s،,.]+")
 _TITLE_WORDS: set[str] | None = None
 
 
@@ -543,15 +609,15 @@ def _subject_after(t: str, people: Sequence[Mention], starts: list[int], pos: in
         j = bisect.bisect_left(starts, p - 2)
         if j < len(people) and people[j].nstart <= p + 2 and people[j].nstart >= pos:
             return people[j]
-        m = re.match(r"[\u0621-\u064a]+", t[p:p + 30])
+        m = diskcache.compile(r"[\u0621-\u064a]+").match(t[p:p + 30])
         if not m or m.group() not in titles:
             return None
         p += m.end()
     return None
 
 
-_POSSESSIVE = re.compile(r"(?<![\w])(?:[وفبل]?(?:حركته|تياره|حزبه|كتلته|ائتلافه|جماعته|انصاره)|his\s+(?:movement|party|bloc|alliance|followers))(?![\w])")
-_FIRST_PLURAL = re.compile(r"^(?:[وف]?(?:ن|سن)[\u0621-\u064a]{2,}|we\b|we'll|our\b)")
+_POSSESSIVE = diskcache.compile(r"(?<![\w])(?:[وفبل]?(?:حركته|تياره|حزبه|كتلته|ائتلافه|جماعته|انصاره)|his\s+(?:movement|party|bloc|alliance|followers))(?![\w])")
+_FIRST_PLURAL = diskcache.compile(r"^(?:[وف]?(?:ن|سن)[\u0621-\u064a]{2,}|we\b|we'll|our\b)")
 
 
 def _with_movements(t: str, actors: list[str], leads_of: Callable[[str], str | None], quote: QuoteHit | None,
