@@ -1,6 +1,7 @@
 """Timing of the dynamics kernels. Prints numbers and ratios; asserts nothing.
 
     .venv/bin/python bench/dynamics.py [--mesa-runs N] [--kernel-runs N] [--mesa-ticks N] [--skip-peer]
+                                       [--only hawkes|protest|system] [--system-paths N] [--system-workers N]
 
 1. Hawkes counts: 10,000 paths x 365 daily steps (mu 0.5/day, branching ratio 0.5: ~1 event/day).
 2. Hawkes MLE on ~1,000 events (baseline, excitation and decay).
@@ -19,6 +20,15 @@
    120 x 120 torus, vision 7 as in Epstein 2002, 200 ticks, 100 runs). Both sides are measured on
    fewer runs/ticks by default and scaled linearly (cost is linear in runs and ~linear in ticks);
    the printed lines say what was measured.
+5. ``--only system`` (not run by default: minutes on a shared 2-core box): the shipped arena
+   end to end, ``forecast.execute`` with 10,000 bargaining draws (engine compromise, the
+   default dynamics engine), dynamics on (one path per draw, the default; the main run plus
+   one run per consistent future, the default), horizon 24 months, sensitivity and Sobol off.
+   Prints the total and its split by phase (point forecasts, bargaining draws, CIB futures,
+   dynamics) and, inside the dynamics, the time in the protest and Hawkes kernels, against
+   the target of <= 2 s. ``--system-paths N`` measures N draws/paths instead and scales
+   linearly to 10,000 (every phase but the point forecasts and the CIB search is linear in
+   the paths; the printed lines say what was measured).
 """
 
 from __future__ import annotations
@@ -153,6 +163,67 @@ def bench_protest(mesa_runs: int, mesa_ticks: int, kernel_runs: int) -> None:
           f"CPU x{mc_full / kc_full:.0f} (target >= 100x)")
 
 
+SYSTEM_PATHS, SYSTEM_HORIZON, SYSTEM_TARGET_S = 10_000, 24, 2.0
+
+
+def bench_system(paths: int, workers: int) -> None:
+    from tawazun.arena import load_arena
+    from tawazun.dynamics import balance, hawkes, protest
+    from tawazun.forecast import ForecastConfig, execute
+
+    arena = load_arena(None, forecast=True)
+    base = dict(engines=("compromise",), horizon=SYSTEM_HORIZON, sensitivity=False, sobol_n=0, workers=workers)
+    execute(arena, ForecastConfig(draws=50, **{**base, "horizon": 2, "workers": 1}))   # compile, import
+    # time the kernels inside the dynamics by wrapping them (the wrappers add microseconds per call)
+    spent = {"protest": [0.0, 0.0], "hawkes": [0.0, 0.0]}
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            t0, c0 = time.perf_counter(), time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[name][0] += time.perf_counter() - t0
+                spent[name][1] += time.process_time() - c0
+        return wrapper
+
+    orig = protest.advance, hawkes.simulate_counts
+    balance.protest.advance = timed("protest", orig[0])
+    balance.hawkes.simulate_counts = timed("hawkes", orig[1])
+    marks: list[tuple[str, float, float]] = []
+    try:
+        t0, c0 = time.perf_counter(), time.process_time()
+        run = execute(arena, ForecastConfig(draws=paths, **base),
+                      phase=lambda name: marks.append((name, time.perf_counter(), time.process_time())))
+        total, total_cpu = time.perf_counter() - t0, time.process_time() - c0
+    finally:
+        balance.protest.advance, balance.hawkes.simulate_counts = orig
+    marks.append(("end", t0 + total, c0 + total_cpu))
+    phases = {name: (marks[i + 1][1] - t, marks[i + 1][2] - c) for i, (name, t, c) in enumerate(marks[:-1])}
+    scale = SYSTEM_PATHS / paths
+    sims = 1 + len(run.dynamics.futures or [])
+    what = (f"{paths} draws/paths measured, scaled x{scale:g} to {SYSTEM_PATHS}" if scale != 1
+            else f"{paths} draws/paths")
+    print(f"system (shipped arena, compromise draws + dynamics, {SYSTEM_HORIZON} months, {sims} simulations: "
+          f"the run and {sims - 1} futures; workers {workers}; {what}; CPU is this process only):")
+    for name, (w, c) in phases.items():
+        fixed = name in ("point forecasts", "scenarios")  # not linear in the paths: not scaled
+        k = 1.0 if fixed else scale
+        print(f"  {name:<18} {w * k:9.2f} s wall {c * k:9.2f} s CPU{'' if fixed else ' (scaled)' if scale != 1 else ''}")
+    for name, (w, c) in spent.items():
+        print(f"    in {name} kernel {w * scale:9.2f} s wall {c * scale:9.2f} s CPU "
+              f"({w / max(phases.get('dynamics', (1e-9,))[0], 1e-9):.0%} of the dynamics' wall time)")
+    fixed_w = sum(phases.get(n, (0.0, 0.0))[0] for n in ("point forecasts", "scenarios"))
+    est = fixed_w + (total - fixed_w) * scale
+    draws_w = phases.get("Monte Carlo draws", (0.0, 0.0))[0] * scale
+    dyn_w = phases.get("dynamics", (0.0, 0.0))[0] * scale
+    print(f"  total {est:.2f} s wall (measured {total:.2f} s wall, {total_cpu:.2f} s CPU) -> "
+          f"x{est / SYSTEM_TARGET_S:.0f} the target of <= {SYSTEM_TARGET_S:g} s; "
+          f"bargaining draws {draws_w:.2f} s : dynamics {dyn_w:.2f} s (ratio 1 : {dyn_w / max(draws_w, 1e-9):.0f})")
+    with open("/proc/loadavg") as f:
+        print(f"  load average at the end: {f.read().strip()}")
+
+
 def _numba_threads() -> int:
     import numba
 
@@ -165,8 +236,14 @@ def main() -> int:
     ap.add_argument("--mesa-ticks", type=int, default=10)
     ap.add_argument("--kernel-runs", type=int, default=4)
     ap.add_argument("--skip-peer", action="store_true")
-    ap.add_argument("--only", choices=["hawkes", "protest"], default=None)
+    ap.add_argument("--only", choices=["hawkes", "protest", "system"], default=None)
+    ap.add_argument("--system-paths", type=int, default=SYSTEM_PATHS)
+    ap.add_argument("--system-workers", type=int, default=1)
     a = ap.parse_args()
+    with open("/proc/loadavg") as f:
+        print(f"load average at the start: {f.read().strip()} ({os.cpu_count()} CPUs)")
+    if a.only == "system":
+        bench_system(a.system_paths, a.system_workers)
     if a.only in (None, "hawkes"):
         bench_hawkes(not a.skip_peer)
     if a.only in (None, "protest"):

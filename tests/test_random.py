@@ -32,6 +32,9 @@ def test_branches_keep_their_spawn_keys(seed):
         ("score-bootstrap",): np.random.SeedSequence(seed),
         ("backtest", 3): np.random.SeedSequence([seed, 3]),
         ("dynamics",): np.random.SeedSequence(seed, spawn_key=(0xD1A5, 0)),
+        # block k of the dynamics paths; block 0 is the stream of every path before blocks
+        ("dynamics", 0): np.random.SeedSequence(seed, spawn_key=(0xD1A5, 0)),
+        ("dynamics", 3): np.random.SeedSequence(seed, spawn_key=(0xD1A5, 3)),
         ("attacks", "paths", 4): np.random.SeedSequence(seed, spawn_key=(0xA77A, crc("paths"), 4)),
     }
     assert {k[0] for k in legacy} == set(BRANCHES)
@@ -58,3 +61,11 @@ def test_unknown_branch_or_keys_are_one_line_errors():
         stream(0, "engines", "bdm", "x")
     with pytest.raises(ValueError, match=r"^random stream 'engine': wrong keys \('bdm',\)$"):
         stream(0, "engine", "bdm")
+
+
+def test_dynamics_blocks_are_distinct_streams():
+    firsts = {generator(0, "dynamics", k).random() for k in range(5)}
+    assert len(firsts) == 5
+    assert generator(0, "dynamics").random() == generator(0, "dynamics", 0).random()
+    with pytest.raises(ValueError, match=r"^random stream 'dynamics': wrong keys \(1, 2\)$"):
+        stream(0, "dynamics", 1, 2)

@@ -11,6 +11,7 @@ The steps are public for callers that want one of them (:func:`run_forecast`,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import sys
@@ -540,13 +541,30 @@ def add_dynamics(run: ForecastRun) -> None:
     draws were chunked or on the number of workers. With ``config.scenario`` the covariates
     that map the scenario's descriptors take its values (they win over the coupling); the
     arena's consistent futures are each simulated the same way for the futures table.
+    The paths run in blocks (:data:`tawazun.dynamics.simulate.BLOCK`) on the run's workers or
+    scheduler, one cluster for every simulation of the call, when there is more than one block.
     """
-    from tawazun.dynamics.simulate import scenario_covariates, section_of, simulate
+    from tawazun.dynamics.simulate import BLOCK, section_of
 
     arena, config = run.arena, run.config
     section = section_of(arena)
     paths = dynamics_paths(run)
     engine, coupled, covariates = coupled_covariates(run, paths)
+    if paths > BLOCK:
+        from tawazun.uncertainty.distributed import ensemble_cluster
+
+        cluster = ensemble_cluster(config.workers, config.scheduler)
+    else:  # one block: nothing to spread, no cluster to start
+        cluster = contextlib.nullcontext(None)
+    with cluster as client:
+        _dynamics_runs(run, section, paths, engine, coupled, covariates, client)
+
+
+def _dynamics_runs(run: ForecastRun, section: Any, paths: int, engine: str | None, coupled: dict[str, str],
+                   covariates: dict[str, np.ndarray], client: Any) -> None:
+    from tawazun.dynamics.simulate import scenario_covariates, simulate
+
+    arena, config = run.arena, run.config
     mapped = [c for c in section.covariates if c.scenario is not None]
     scenario = None
     futures = None
@@ -564,10 +582,12 @@ def add_dynamics(run: ForecastRun) -> None:
             for k, sc in enumerate(payload["scenarios"], 1):
                 cv = dict(covariates)
                 cv.update(scenario_covariates(section, sc["variants"], paths))
-                res = simulate(arena, paths=paths, horizon=config.horizon, seed=run.seed, covariates=cv)
+                res = simulate(arena, paths=paths, horizon=config.horizon, seed=run.seed, covariates=cv,
+                               scheduler=client)
                 futures.append({"index": k, "variants": dict(sc["variants"]),
                                 "regimes_at_horizon": {r: float(p[-1]) for r, p in res.regimes.items()}})
-    result = simulate(arena, paths=paths, horizon=config.horizon, seed=run.seed, covariates=cond)
+    result = simulate(arena, paths=paths, horizon=config.horizon, seed=run.seed, covariates=cond,
+                      scheduler=client)
     run.dynamics = DynamicsRun(result, engine, coupled, scenario, futures)
 
 

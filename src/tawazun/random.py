@@ -52,8 +52,11 @@ _BRANCHES: dict[str, Callable[..., np.random.SeedSequence]] = {
     # backtests: an engine's stream on DEU issue i; [seed, 1] also seeds the residual
     # ensembles and PIT draws (an overlap with issue 1, kept so no number changes)
     "backtest": lambda seed, i: np.random.SeedSequence([seed, int(i)]),
-    # the dynamics section: parameter draws, then every step's processes and shocks, in order
-    "dynamics": lambda seed: np.random.SeedSequence(seed, spawn_key=(_DYNAMICS, 0)),
+    # the dynamics section, block k of its paths (tawazun.dynamics.simulate: BLOCK paths per
+    # block): parameter draws, then every step's processes and shocks, in order. Block 0 is
+    # the stream every path used before paths were blocked, so runs of <= BLOCK paths keep
+    # their numbers
+    "dynamics": lambda seed, block=0: np.random.SeedSequence(seed, spawn_key=(_DYNAMICS, int(block))),
     # the attacks backtest: ("times", 0) places events within their day/month, ("paths", k)
     # simulates the Hawkes paths of origin k (a three-element key: no other branch has one)
     "attacks": lambda seed, purpose, i: np.random.SeedSequence(

@@ -15,7 +15,8 @@ from rich.table import Table
 from tawazun.arena import arena_hash, json_schema, load_arena, resolve
 from tawazun.arena.model import mode_of
 from tawazun.cli.app import app
-from tawazun.cli.common import check_file_target, flag_names, user_errors, write_json
+from tawazun.cli.common import (SCHEDULER_HELP, WORKERS_HELP, check_file_target, check_workers, flag_names, user_errors,
+                                 write_json)
 from tawazun.cli.progress import progress_bar
 from tawazun.errors import InputError
 from tawazun.files import check_folder_target, write_folder_atomic
@@ -163,8 +164,8 @@ def forecast(
     seed: int = typer.Option(0, "--seed", help="Seed of every random stream of the run (0 to 2**32-1)."),
     option: list[str] = typer.Option([], "--option", "-O", help="Engine option ENGINE.KEY=VALUE, e.g. bdm.rounds=8 (repeatable)."),
     draws: int = typer.Option(DEFAULT_DRAWS, "--draws", min=0, help="Monte Carlo draws over the arena's ranges (0: point forecasts only)."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Local worker processes for the draws (Dask LocalCluster when > 1)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://host:8786."),
+    workers: int = typer.Option(1, "--workers", help=WORKERS_HELP),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     dist: str = typer.Option("triangular", "--dist", help="Distribution on {low, mode, high}: triangular or pert."),
     sobol_n: int = typer.Option(FORECAST_SOBOL_N, "--sobol-n", min=0, help="Sobol base sample per issue in the report (0: tornado only)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default runs/<arena>-<timestamp>/)."),
@@ -181,6 +182,7 @@ def forecast(
     """Forecast every issue of an arena with the bargaining engines; write result, manifest and report."""
     if lang not in LANGS:
         raise InputError(f"--lang: expected {' or '.join(LANGS)}, got {lang!r}")
+    check_workers(workers, scheduler)
     loaded = load_arena(arena, forecast=True)
     engines = tuple(n.strip() for flag in engine for n in flag.split(",") if n.strip())
     with flag_names(FORECAST_FLAGS):

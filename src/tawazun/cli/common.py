@@ -14,7 +14,8 @@ import typer
 from tawazun.errors import InputError
 from tawazun.files import atomic_write_text, check_file_target, forget_written, written
 
-__all__ = ["atomic_write_text", "check_file_target", "check_seed", "fail", "user_errors", "write_json"]
+__all__ = ["atomic_write_text", "check_file_target", "check_seed", "check_workers", "fail", "user_errors",
+           "write_json", "SCHEDULER_HELP", "WORKERS_HELP"]
 
 SEED_MAX = 2**32 - 1  # numpy's legacy seeding and the web form take 32-bit seeds
 
@@ -66,6 +67,23 @@ def check_seed(seed: int, flag: str = "--seed") -> int:
     if not 0 <= seed <= SEED_MAX:
         raise InputError(f"{flag}: must be between 0 and {SEED_MAX}, got {seed}")
     return seed
+
+
+# --workers / --scheduler: the same flags, help and checks on every command that spreads work on Dask
+WORKERS_HELP = "Local worker processes (Dask LocalCluster when > 1)."
+SCHEDULER_HELP = "Address of an existing Dask scheduler, e.g. tcp://host:8786 (instead of --workers)."
+
+
+def check_workers(workers: int, scheduler: str | None) -> None:
+    """One line, before any computing: workers >= 1, a well-formed address, not both flags."""
+    if workers < 1:
+        raise InputError(f"--workers: must be at least 1, got {workers}")
+    if scheduler is not None:
+        if workers > 1:
+            raise InputError("--workers and --scheduler: give one or the other (the scheduler's workers do the work)")
+        from tawazun.uncertainty.distributed import check_address
+
+        check_address(scheduler)
 
 
 def write_json(target: str | Path, payload: Any) -> None:

@@ -9,7 +9,8 @@ from typing import Optional
 
 import typer
 
-from tawazun.cli.common import check_file_target, check_seed, flag_names, user_errors, write_json
+from tawazun.cli.common import (SCHEDULER_HELP, WORKERS_HELP, check_file_target, check_seed, check_workers, flag_names,
+                                 user_errors, write_json)
 from tawazun.cli.app import app
 from tawazun.errors import InputError
 from tawazun.files import check_folder_target, write_folder_atomic
@@ -24,12 +25,14 @@ ARENA_ARG = typer.Argument(None, help="Arena YAML file with a dynamics section (
 @user_errors
 def simulate(
     arena: Optional[Path] = ARENA_ARG,
-    horizon: Optional[int] = typer.Option(None, "--horizon", min=1, help="Steps after the arena's as_of (default: the section's horizon)."),
-    paths: int = typer.Option(1000, "--paths", min=1, help="Monte Carlo paths."),
+    horizon: Optional[int] = typer.Option(None, "--horizon", help="Steps after the arena's as_of (default: the section's horizon)."),
+    paths: int = typer.Option(1000, "--paths", help="Monte Carlo paths."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random stream of the run."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the result JSON to PATH, or - for stdout."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write result.json and manifest.json into this folder."),
     scenario: Optional[str] = typer.Option(None, "--scenario", help="Condition on one consistent future of the arena's CIB matrix: its number in `tawazun scenarios` (1-based) or its variants (comma-separated in descriptor order, or DESCRIPTOR=VARIANT pairs)."),
+    workers: int = typer.Option(1, "--workers", help=WORKERS_HELP + " Blocks of 1000 paths; the numbers do not depend on it."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
 ) -> None:
     """Simulate the security system over time: series quantiles per step and regime probabilities."""
     from rich.console import Console
@@ -40,6 +43,11 @@ def simulate(
     from tawazun.dynamics.simulate import simulate as run_sim, to_json
 
     check_seed(seed)
+    if paths < 1:
+        raise InputError(f"--paths: must be at least 1, got {paths}")
+    if horizon is not None and horizon < 1:
+        raise InputError(f"--horizon: must be at least 1, got {horizon}")
+    check_workers(workers, scheduler)
     loaded = load_arena(arena)
     if loaded.dynamics is None:
         raise InputError(f"{resolve(arena)}:1: dynamics: the arena has no dynamics section")
@@ -59,7 +67,11 @@ def simulate(
             k, variants = future_variants(loaded.scenarios, scenario, consistent_futures(loaded))
         chosen = {"index": k, "variants": variants}
         covariates = scenario_covariates(section_of(loaded), variants, paths)
-    res = run_sim(loaded, paths=paths, horizon=horizon, seed=seed, covariates=covariates)
+    from tawazun.cli.progress import progress_bar
+
+    with progress_bar("Dynamics paths") as progress:
+        res = run_sim(loaded, paths=paths, horizon=horizon, seed=seed, covariates=covariates,
+                      workers=workers, scheduler=scheduler, progress=progress)
     payload = to_json(res)
     if chosen is not None:
         payload["scenario"] = chosen
@@ -82,6 +94,7 @@ def simulate(
             "tawazun_version": __version__,
             "arena": {"id": loaded.meta.id, "path": str(resolve(arena)), "sha256": arena_hash(arena)},
             "seed": seed, "paths": paths, "horizon": res.horizon, "scenario": scenario,
+            "workers": workers, "scheduler": scheduler,
             "command": " ".join(["tawazun", *sys.argv[1:]]),
             "python": sys.version.split()[0],
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
@@ -64,24 +65,76 @@ def scenario_covariates(section: DynamicsSection, variants: dict[str, str], path
     return out
 
 
-def simulate_section(section: DynamicsSection, paths: int, horizon: int, seed: int,
-                     covariates: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-    """Raw per-path arrays (see :func:`tawazun.dynamics.balance.run_system`)."""
-    if paths < 1 or horizon < 1:
-        raise ValueError("paths and horizon must be >= 1")
-    rng = generator(seed, "dynamics")
-    comp = compile_section(section, paths, rng, covariates)
+BLOCK = 1000
+"""Paths per random stream: block ``k`` (paths ``[k * BLOCK, (k + 1) * BLOCK)``) draws from
+``stream(seed, "dynamics", k)``, so a path's numbers do not depend on how many paths the run
+has beyond its block, nor on where its block ran. Changing it changes every seeded result
+of more than 1000 paths."""
+
+Progress = Callable[[int, int], None]
+
+
+def blocks(paths: int) -> list[tuple[int, int]]:
+    """``(start, count)`` of each block of a run of ``paths`` paths, in path order."""
+    return [(s, min(BLOCK, paths - s)) for s in range(0, paths, BLOCK)]
+
+
+def simulate_block(section: DynamicsSection, start: int, count: int, horizon: int, seed: int,
+                   covariates: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Paths ``[start, start + count)`` (one block: ``start`` a multiple of :data:`BLOCK`),
+    ``covariates`` already sliced to them. Module-level and free of closures so that Dask
+    workers can run it."""
+    rng = generator(seed, "dynamics", start // BLOCK)
+    comp = compile_section(section, count, rng, covariates)
     return run_system(comp, horizon, rng)
 
 
+def simulate_section(section: DynamicsSection, paths: int, horizon: int, seed: int,
+                     covariates: dict[str, np.ndarray] | None = None, *, workers: int = 1,
+                     scheduler: Any = None, progress: Progress | None = None) -> dict[str, np.ndarray]:
+    """Raw per-path arrays (see :func:`tawazun.dynamics.balance.run_system`), block by block
+    (:data:`BLOCK`): in this process, or as Dask tasks when ``workers`` > 1 or a ``scheduler``
+    (an address or an open ``distributed.Client``) is given; the numbers are the same.
+    ``progress(done, total)`` counts paths as blocks finish."""
+    if paths < 1 or horizon < 1:
+        raise ValueError("paths and horizon must be >= 1")
+    workers = int(workers)
+    if workers < 1:
+        raise InputError(f"workers: must be at least 1, got {workers}")
+    # per-path arrays, sliced per block (a scalar or (1,) value broadcasts to every path)
+    full = {k: np.broadcast_to(np.asarray(v, dtype=float), (paths,)) for k, v in (covariates or {}).items()}
+    plan = blocks(paths)
+    tasks = [(section, s, c, horizon, seed, {k: np.ascontiguousarray(v[s:s + c]) for k, v in full.items()})
+             for s, c in plan]
+    counts = [c for _, c in plan]
+    if scheduler is None and (workers <= 1 or len(plan) == 1):  # one block: nothing to spread
+        results, done = [], 0
+        for task, c in zip(tasks, counts):
+            results.append(simulate_block(*task))
+            done += c
+            if progress is not None:
+                progress(done, paths)
+    else:
+        from tawazun.uncertainty.distributed import map_chunks
+
+        results = map_chunks(simulate_block, tasks, workers=workers, scheduler=scheduler,
+                             progress=progress, total=paths, counts=counts)
+    if len(results) == 1:
+        return results[0]
+    return {key: np.concatenate([r[key] for r in results], axis=0) for key in results[0]}
+
+
 def simulate(arena: Arena, paths: int = 1000, horizon: int | None = None, seed: int = 0,
-             covariates: dict[str, np.ndarray] | None = None) -> SimResult:
+             covariates: dict[str, np.ndarray] | None = None, *, workers: int = 1,
+             scheduler: Any = None, progress: Progress | None = None) -> SimResult:
     """Simulate the arena's dynamics. ``covariates``: per-path draws, ``(paths,)`` per covariate
     id or issue id (e.g. the Monte Carlo forecasts of a bargaining engine); the rest are drawn
-    from their ranges. ``horizon`` defaults to the section's."""
+    from their ranges. ``horizon`` defaults to the section's. ``workers``/``scheduler``/
+    ``progress``: see :func:`simulate_section` (the result does not depend on them)."""
     section = section_of(arena)
     horizon = int(horizon or section.horizon)
-    raw = simulate_section(section, paths, horizon, seed, covariates)
+    raw = simulate_section(section, paths, horizon, seed, covariates, workers=workers,
+                           scheduler=scheduler, progress=progress)
     series: dict[str, dict[str, np.ndarray]] = {}
     kinds: dict[str, str] = {}
     per_path: dict[str, np.ndarray] = {}

@@ -117,8 +117,12 @@ def ensemble_cluster(workers: int = 1, scheduler: str | None = None) -> Iterator
     Yields ``None`` when ``workers == 1`` and no scheduler is given (run in process);
     otherwise a ``distributed.Client`` to pass as ``scheduler=`` to
     :func:`~tawazun.uncertainty.ensemble.run_ensemble` or ``forecast_distribution``, so
-    the LocalCluster starts once rather than once per call.
+    the LocalCluster starts once rather than once per call. An open ``distributed.Client``
+    given as ``scheduler`` is yielded as is and left open (its owner closes it).
     """
+    if _is_client(scheduler):
+        yield scheduler
+        return
     if scheduler is None and int(workers) <= 1:
         yield None
         return
