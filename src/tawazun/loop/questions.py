@@ -204,12 +204,24 @@ def event(question: Question, issue: Any, values: np.ndarray) -> np.ndarray:
     r = question.rule
     assert r is not None
     v = np.asarray(values, dtype=float)
-    if r.above is not None:
-        return v > r.above
-    if r.below is not None:
-        return v < r.below
+    if r.above is not None or r.below is not None:
+        return threshold_event(r, v)
     labels = [b[0] for b in bands(issue)]
     return band_index(issue, v) == labels.index(r.band)
+
+
+def threshold_event(rule: Any, v: np.ndarray) -> np.ndarray:
+    """Boolean per value: above the rule's ``above`` (strictly), else below its ``below``;
+    the one reading of a threshold for issue and series questions alike."""
+    return v > rule.above if rule.above is not None else v < rule.below
+
+
+def numeric_summary(v: np.ndarray) -> dict[str, Any]:
+    """A numeric question's forecast from its values (issue draws or dynamics paths)."""
+    return {"quantiles": {str(q): float(np.percentile(v, q)) for q in QUANTILES},
+            "mean": float(v.mean()),
+            # the values themselves, rounded, so that a sealed forecast can be scored by CRPS later
+            "sample": [round(float(x), 6) for x in np.sort(v)]}
 
 
 def issue_forecast(question: Question, issue: Any, values: np.ndarray) -> dict[str, Any]:
@@ -225,10 +237,7 @@ def issue_forecast(question: Question, issue: Any, values: np.ndarray) -> dict[s
         idx = band_index(issue, v)
         out["probabilities"] = {label: float((idx == k).mean()) for k, (label, _, _) in enumerate(bands(issue))}
     else:
-        out["quantiles"] = {str(q): float(np.percentile(v, q)) for q in QUANTILES}
-        out["mean"] = float(v.mean())
-        # the draws themselves, rounded, so that a sealed forecast can be scored by CRPS later
-        out["sample"] = [round(float(x), 6) for x in np.sort(v)]
+        out.update(numeric_summary(v))
     return out
 
 
@@ -316,16 +325,12 @@ def dynamics_forecast(question: Question, result: Any) -> tuple[dict[str, Any] |
         if r.regime is not None:
             hit = paths.astype(bool)
         else:
-            v = paths.astype(float)
-            hit = v > r.above if r.above is not None else v < r.below
+            hit = threshold_event(r, paths.astype(float))
         happened = hit[:, : t + 1].any(axis=1) if by == "ever" else hit[:, t]
         out["by"] = by
         out["probability"] = float(happened.mean())
     else:
-        v = paths[:, t].astype(float)
-        out["quantiles"] = {str(q): float(np.percentile(v, q)) for q in QUANTILES}
-        out["mean"] = float(v.mean())
-        out["sample"] = [round(float(x), 6) for x in np.sort(v)]
+        out.update(numeric_summary(paths[:, t].astype(float)))
     when = f"at any step up to {steps[t].isoformat()}" if by == "ever" and question.kind == "binary" \
         else f"at the step of {steps[t].isoformat()}"
     return out, (f"from the run's dynamics paths {when} (one dynamics run per forecast, its covariates "
