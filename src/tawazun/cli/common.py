@@ -86,6 +86,17 @@ def check_workers(workers: int, scheduler: str | None) -> None:
         check_address(scheduler)
 
 
+def emit(doc: Any, json_out: str | None, html_out: Path | None = None,
+         page: Callable[[Any], str] | None = None) -> bool:
+    """Write a command's document: ``page(doc)`` to ``html_out``, the JSON to ``json_out``
+    (``-``: stdout). True when the terminal table should follow (the JSON did not go to stdout)."""
+    if html_out is not None and page is not None:
+        atomic_write_text(html_out, page(doc))
+    if json_out is not None:
+        write_json(json_out, doc)
+    return json_out != "-"
+
+
 def write_json(target: str | Path, payload: Any) -> None:
     """`-` writes to stdout; otherwise an atomic file write."""
     text = json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False) + "\n"

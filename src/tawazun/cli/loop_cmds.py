@@ -18,7 +18,7 @@ from tawazun import __version__
 from tawazun.arena import load_arena, resolve
 from tawazun.cli.app import app
 from tawazun.cli.arena_cmds import ARENA_ARG
-from tawazun.cli.common import atomic_write_text, flag_names, user_errors, write_json
+from tawazun.cli.common import atomic_write_text, emit, flag_names, user_errors, write_json
 from tawazun.errors import InputError
 from tawazun.files import read_bytes, read_text
 from tawazun.forecast import DEFAULT_DRAWS, ForecastConfig, execute, parse_option_flags, to_json
@@ -66,9 +66,7 @@ def whatif(
         config = ForecastConfig(engines=_engines(engine), seed=seed, draws=draws, dist=dist,
                                 options=parse_option_flags(option))
         doc = run_whatif(base, variant, resolved_changes, config, fixes, dynamics=not no_dynamics)
-    if json_out is not None:
-        write_json(json_out, doc)
-    if json_out == "-":
+    if not emit(doc, json_out):
         return
     console = Console()
     for ch in doc["changes"]:
@@ -149,9 +147,7 @@ def print_fixed(section: Any, fix: list[str], tolerance: int, json_out: Optional
 
     with flag_names(WHATIF_FLAGS):
         doc = pinned_completions(section, [parse_fix(f) for f in fix], tolerance)
-    if json_out is not None:
-        write_json(json_out, doc)
-    if json_out != "-":
+    if emit(doc, json_out):
         _print_completions(Console(), doc)
 
 
@@ -180,13 +176,9 @@ def levers(
     with flag_names(LEVER_FLAGS):
         doc = rank(loaded, actor, issue, engine, goal=goal, step=step, budget=budget, seed=seed, draws=draws,
                    options=parse_option_flags(option).get(engine), intervals=intervals)
-    if html_out is not None:
-        from tawazun.report.loop import levers_page
+    from tawazun.report.loop import levers_page
 
-        atomic_write_text(html_out, levers_page(doc))
-    if json_out is not None:
-        write_json(json_out, doc)
-    if json_out == "-":
+    if not emit(doc, json_out, html_out, levers_page):
         return
     console = Console()
     table = Table(title=f"Levers of {actor} on {issue} ({engine}): forecast {doc['baseline']:.2f}, goal {doc['goal']:g}",
@@ -476,13 +468,9 @@ def resolve_cmd(
            "reliability": reliability(scores),
            # reference forecasts from each sealed entry's arena copy only (docs/loop.md)
            "baseline_scores": base_rows, "baseline_summary": summary(base_rows), "baseline_notes": notes}
-    if html_out is not None:
-        from tawazun.report.loop import scores_page
+    from tawazun.report.loop import scores_page
 
-        atomic_write_text(html_out, scores_page(doc))
-    if json_out is not None:
-        write_json(json_out, doc)
-    if json_out == "-":
+    if not emit(doc, json_out, html_out, scores_page):
         return
     console = Console()
     table = Table(title=f"Scores ({len({(r['entry'], r['question']) for r in scores})} resolved forecast(s))",
