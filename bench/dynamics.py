@@ -20,13 +20,15 @@
    120 x 120 torus, vision 7 as in Epstein 2002, 200 ticks, 100 runs). Both sides are measured on
    fewer runs/ticks by default and scaled linearly (cost is linear in runs and ~linear in ticks);
    the printed lines say what was measured.
-5. ``--only system`` (not run by default: minutes on a shared 2-core box): the shipped arena
+5. ``--only system`` (not run by default; about 5 s with the start-up): the shipped arena
    end to end, ``forecast.execute`` with 10,000 bargaining draws (engine compromise, the
    default dynamics engine), dynamics on (one path per draw, the default; the main run plus
    one run per consistent future, the default), horizon 24 months, sensitivity and Sobol off.
    Prints the total and its split by phase (point forecasts, bargaining draws, CIB futures,
-   dynamics) and, inside the dynamics, the time in the protest and Hawkes kernels, against
-   the target of <= 2 s. ``--system-paths N`` measures N draws/paths instead and scales
+   dynamics) and, inside the dynamics, the time in the protest kernel (agent worlds), the
+   protest emulator and the Hawkes kernel, against the target of <= 2 s. The shipped arena's
+   protests are emulated (``method: emulator``); ``bench/emulator.py`` compares that with the
+   agent worlds. ``--system-paths N`` measures N draws/paths instead and scales
    linearly to 10,000 (every phase but the point forecasts and the CIB search is linear in
    the paths; the printed lines say what was measured).
 """
@@ -175,7 +177,7 @@ def bench_system(paths: int, workers: int) -> None:
     base = dict(engines=("compromise",), horizon=SYSTEM_HORIZON, sensitivity=False, sobol_n=0, workers=workers)
     execute(arena, ForecastConfig(draws=50, **{**base, "horizon": 2, "workers": 1}))   # compile, import
     # time the kernels inside the dynamics by wrapping them (the wrappers add microseconds per call)
-    spent = {"protest": [0.0, 0.0], "hawkes": [0.0, 0.0]}
+    spent = {"protest": [0.0, 0.0], "protest emulator": [0.0, 0.0], "hawkes": [0.0, 0.0]}
 
     def timed(name, fn):
         def wrapper(*a, **k):
@@ -187,9 +189,10 @@ def bench_system(paths: int, workers: int) -> None:
                 spent[name][1] += time.process_time() - c0
         return wrapper
 
-    orig = protest.advance, hawkes.simulate_counts
+    orig = protest.advance, hawkes.simulate_counts, balance.emulator.sample
     balance.protest.advance = timed("protest", orig[0])
     balance.hawkes.simulate_counts = timed("hawkes", orig[1])
+    balance.emulator.sample = timed("protest emulator", orig[2])
     marks: list[tuple[str, float, float]] = []
     try:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -197,7 +200,7 @@ def bench_system(paths: int, workers: int) -> None:
                       phase=lambda name: marks.append((name, time.perf_counter(), time.process_time())))
         total, total_cpu = time.perf_counter() - t0, time.process_time() - c0
     finally:
-        balance.protest.advance, balance.hawkes.simulate_counts = orig
+        balance.protest.advance, balance.hawkes.simulate_counts, balance.emulator.sample = orig
     marks.append(("end", t0 + total, c0 + total_cpu))
     phases = {name: (marks[i + 1][1] - t, marks[i + 1][2] - c) for i, (name, t, c) in enumerate(marks[:-1])}
     scale = SYSTEM_PATHS / paths
@@ -218,7 +221,7 @@ def bench_system(paths: int, workers: int) -> None:
     draws_w = phases.get("Monte Carlo draws", (0.0, 0.0))[0] * scale
     dyn_w = phases.get("dynamics", (0.0, 0.0))[0] * scale
     print(f"  total {est:.2f} s wall (measured {total:.2f} s wall, {total_cpu:.2f} s CPU) -> "
-          f"x{est / SYSTEM_TARGET_S:.0f} the target of <= {SYSTEM_TARGET_S:g} s; "
+          f"x{est / SYSTEM_TARGET_S:.2f} the target of <= {SYSTEM_TARGET_S:g} s; "
           f"bargaining draws {draws_w:.2f} s : dynamics {dyn_w:.2f} s (ratio 1 : {dyn_w / max(draws_w, 1e-9):.0f})")
     with open("/proc/loadavg") as f:
         print(f"  load average at the end: {f.read().strip()}")

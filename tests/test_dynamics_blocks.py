@@ -26,7 +26,7 @@ def section():
 
 
 def _equal(a: dict, b: dict, rows: slice = slice(None)) -> None:
-    assert set(a) == set(b) == {"states", "processes", "regimes"}
+    assert set(a) == set(b) == {"states", "processes", "regimes", "clamped"}
     for key in a:
         np.testing.assert_array_equal(a[key][rows], b[key], err_msg=key)
 

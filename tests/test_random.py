@@ -36,6 +36,7 @@ def test_branches_keep_their_spawn_keys(seed):
         ("dynamics", 0): np.random.SeedSequence(seed, spawn_key=(0xD1A5, 0)),
         ("dynamics", 3): np.random.SeedSequence(seed, spawn_key=(0xD1A5, 3)),
         ("attacks", "paths", 4): np.random.SeedSequence(seed, spawn_key=(0xA77A, crc("paths"), 4)),
+        ("protest-table", 80): np.random.SeedSequence(seed, spawn_key=(0x7AB1, 80)),
     }
     assert {k[0] for k in legacy} == set(BRANCHES)
     for (branch, *keys), ss in legacy.items():
@@ -51,7 +52,7 @@ def test_branches_keep_their_spawn_keys(seed):
 
 
 def test_no_engine_name_collides_with_a_branch_constant():
-    constants = {0x5EED, 0x7A57, 0x5E45, 0xD1A5, 0xA77A}
+    constants = {0x5EED, 0x7A57, 0x5E45, 0xD1A5, 0xA77A, 0x7AB1}
     for name in REGISTRY:
         assert zlib.crc32(name.encode()) not in constants, name
 

@@ -8,7 +8,7 @@ The spawn keys below are the ones each module used before they were gathered her
 are kept exactly (the branches are names for them), so every published number stays
 bit for bit the same. Branches differ in the length or the first element of their spawn
 key; the one way two could meet is an engine name whose CRC-32 equals 0x5EED, 0x7A57,
-0x5E45 or 0xD1A5, which tests/test_random.py rules out for every registered engine
+0x5E45, 0xD1A5 or 0x7AB1, which tests/test_random.py rules out for every registered engine
 (the ``attacks`` branch is the only one with a three-element key).
 """
 
@@ -25,6 +25,7 @@ _SENSITIVITY = 0x5E45  # engine stream of the sensitivity chunk starting at row 
 _BOOTSTRAP = 0xB007  # SALib's bootstrap seed for Sobol confidence intervals
 _DYNAMICS = 0xD1A5  # the dynamics section's simulation (tawazun.dynamics.simulate)
 _ATTACKS = 0xA77A  # the attacks backtest (tawazun.evaluation.attacks)
+_PTABLE = 0x7AB1  # the protest emulator's tables (tawazun.dynamics.emulator)
 
 
 def _crc(text: str) -> int:
@@ -61,6 +62,9 @@ _BRANCHES: dict[str, Callable[..., np.random.SeedSequence]] = {
     # simulates the Hawkes paths of origin k (a three-element key: no other branch has one)
     "attacks": lambda seed, purpose, i: np.random.SeedSequence(
         seed, spawn_key=(_ATTACKS, _crc(purpose), int(i))),
+    # the protest emulator's table, grid row i (the previous step's legitimacy) of its kernel
+    # worlds; the seed is the table's fixed build seed, never a run's
+    "protest-table": lambda seed, i: np.random.SeedSequence(seed, spawn_key=(_PTABLE, int(i))),
 }
 
 BRANCHES = tuple(_BRANCHES)

@@ -14,7 +14,11 @@ One step (a week or a month) of every path, in this order:
    * ``protest``: the civil-violence world of the path runs ``ticks`` ticks with legitimacy
      ``clip(x_legitimacy + d, 0, 1)``; its output is the mean share of citizens active
      over those ticks (:mod:`.protest`). Each path keeps its own world across steps; it runs
-     ``burn_in`` ticks at the initial legitimacy before the first step.
+     ``burn_in`` ticks at the initial legitimacy before the first step. With ``method:
+     emulator`` no world runs: the step's share is drawn from the world's tabulated output
+     at this step's legitimacy and its change since the last step, with the world's lag-1
+     dependence (:mod:`.emulator`; the last step's legitimacy is the initial one at the
+     first step).
 
 2. **States**: ``x' = clip(e + rho (x - e) + sum_c w_c (source_c - reference_c) + sigma eps,
    min, max)`` with ``eps ~ N(0, 1)``; state sources are lagged (start of the step), process
@@ -36,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tawazun.arena.model import Number, triplet
-from tawazun.dynamics import hawkes, protest
+from tawazun.dynamics import emulator, hawkes, protest
 from tawazun.dynamics.model import DynamicsSection, process_order
 from tawazun.errors import InputError
 
@@ -87,6 +91,15 @@ class Compiled:
     order: list[int] = field(default_factory=list)
 
 
+def protest_params(p) -> protest.ProtestParams:
+    """The world of a ``protest`` process."""
+    w = p.world
+    return protest.ProtestParams(
+        width=w.width, height=w.height, citizen_density=w.citizen_density, cop_density=w.cop_density,
+        vision=w.vision, k=w.k, threshold=w.threshold, j_max=w.j_max,
+        hardship_low=float(p.hardship.low), hardship_high=float(p.hardship.high))
+
+
 def compile_section(section: DynamicsSection, paths: int, rng: np.random.Generator,
                     covariates: dict[str, np.ndarray] | None = None) -> Compiled:
     """Draw every parameter for each path. ``covariates`` maps a covariate id, or the issue it
@@ -133,15 +146,14 @@ def compile_section(section: DynamicsSection, paths: int, rng: np.random.Generat
                 d["alpha"] = draw(p.excitation, paths, rng)
                 d["decay"] = draw(p.decay, paths, rng)
         if p.kind == "protest":
-            w = p.world
-            params = protest.ProtestParams(
-                width=w.width, height=w.height, citizen_density=w.citizen_density,
-                cop_density=w.cop_density, vision=w.vision, k=w.k, threshold=w.threshold,
-                j_max=w.j_max, hardship_low=p.hardship.low, hardship_high=p.hardship.high)
+            params = protest_params(p)
             d["params"] = params
             d["legit"] = state_ids.index(p.legitimacy)
             d["ticks"] = p.ticks
             d["burn_in"] = p.burn_in
+            d["method"] = p.method
+            if p.method == "emulator":
+                d["table"] = emulator.table_for(params, p.ticks)
         proc.append(d)
     index = {**{c: ("covariate", i) for i, c in enumerate(cov_ids)},
              **{s: ("state", i) for i, s in enumerate(state_ids)},
@@ -166,7 +178,8 @@ def _value(c: _Coupling, cov, x, out) -> np.ndarray:
 
 def run_system(comp: Compiled, horizon: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Simulate ``horizon`` steps. Returns ``states`` ``(paths, steps, S)``, ``processes``
-    ``(paths, steps, Q)`` and ``regimes`` ``(paths, steps, R)`` (bool)."""
+    ``(paths, steps, Q)``, ``regimes`` ``(paths, steps, R)`` (bool) and ``clamped`` ``(paths,)``:
+    the steps where an emulated protest's change of legitimacy lay beyond its table."""
     P, S, Q = comp.paths, len(comp.state_ids), len(comp.proc_ids)
     regimes = comp.section.regimes
     R = len(regimes)
@@ -176,8 +189,14 @@ def run_system(comp: Compiled, horizon: int, rng: np.random.Generator) -> dict[s
     x = comp.x0.copy()
     excite = {q: np.zeros(P) for q, d in enumerate(comp.proc) if d["kind"] == "hawkes"}
     worlds = {}
+    last_legit = {}
+    last_z: dict[int, np.ndarray | None] = {}
+    clamped = np.zeros(P, dtype=np.int64)
     for q, d in enumerate(comp.proc):
-        if d["kind"] == "protest":
+        if d["kind"] == "protest" and d["method"] == "emulator":
+            last_legit[q] = np.clip(comp.x0[:, d["legit"]], 0.0, 1.0)
+            last_z[q] = None
+        elif d["kind"] == "protest":
             worlds[q] = protest.init_world(d["params"], P, rng)
             if d["burn_in"]:
                 protest.advance(worlds[q], np.clip(comp.x0[:, d["legit"]], 0.0, 1.0), d["burn_in"], rng)
@@ -208,6 +227,12 @@ def run_system(comp: Compiled, horizon: int, rng: np.random.Generator) -> dict[s
                 out[q] = counts[:, 0].astype(float)
             elif d["kind"] == "poisson":
                 out[q] = rng.poisson(rate).astype(float)
+            elif d["method"] == "emulator":
+                legit = np.clip(x[:, d["legit"]] + drive, 0.0, 1.0)
+                u, last_z[q] = emulator.step_uniforms(d["table"], legit, last_z[q], rng.standard_normal(P))
+                out[q], beyond = emulator.sample(d["table"], last_legit[q], legit, u)
+                clamped += beyond
+                last_legit[q] = legit
             else:
                 legit = np.clip(x[:, d["legit"]] + drive, 0.0, 1.0)
                 active, _ = protest.advance(worlds[q], legit, d["ticks"], rng)
@@ -236,4 +261,4 @@ def run_system(comp: Compiled, horizon: int, rng: np.random.Generator) -> dict[s
         for r, reg in enumerate(regimes):
             if reg.otherwise:
                 in_reg[:, t, r] = ~cond_any
-    return {"states": states, "processes": procs, "regimes": in_reg}
+    return {"states": states, "processes": procs, "regimes": in_reg, "clamped": clamped}

@@ -9,7 +9,7 @@
         - {id: hold, initial: {...}, min: 0, max: 1, equilibrium: 0.5, persistence: 0.9, noise: 0.02, evidence: [...]}
       processes:
         - {id: attacks, kind: hawkes, baseline: {...}, excitation: {...}, decay: {...}, evidence: [...]}
-        - {id: protests, kind: protest, legitimacy: legitimacy, ticks: 5, burn_in: 20, world: {...}, evidence: [...]}
+        - {id: protests, kind: protest, legitimacy: legitimacy, ticks: 5, burn_in: 20, world: {...}, method: agents, evidence: [...]}
       couplings:                  # weight * (source - reference) enters the target
         - {from: us-presence, to: attacks, weight: {...}, reference: 75, evidence: [...]}
       regimes:
@@ -102,6 +102,9 @@ class Process(_Strict):
     # their usual state and not from Epstein's all-quiet start (whose first ticks are an outburst)
     burn_in: int = Field(default=20, ge=0, le=10_000)
     world: ProtestWorld = ProtestWorld()
+    # protest: run the agent worlds themselves, or draw each step from a table of their output
+    # (dynamics/emulator.py): the same model's step distribution, at a tiny fraction of the cost
+    method: Literal["agents", "emulator"] = "agents"
     evidence: list[Evidence] = Field(min_length=1)
     note: str = ""
 
@@ -273,6 +276,8 @@ def check(section: DynamicsSection, source_ids: Iterable[str],
                 add((base + ("hardship",), "must lie within [0, 1]"))
         elif p.kind != "hawkes" and p.branching is not None:
             add((base + ("branching",), "only a hawkes process has branching"))
+        if p.kind != "protest" and p.method != "agents":
+            add((base + ("method",), "only a protest process has a method"))
         if p.kind != "protest":
             for name in ("legitimacy",):
                 if getattr(p, name) is not None:

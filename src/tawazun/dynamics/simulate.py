@@ -31,6 +31,7 @@ class SimResult:
     # per-path values, (paths, steps) per series name and per regime name (bool): for paired
     # comparisons (what-if) and question probabilities; never written to the result JSON
     raw: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    notes: tuple[str, ...] = ()                       # what the reader must know to trust the numbers
 
 
 def step_dates(as_of: dt.date, step: str, horizon: int) -> list[dt.date]:
@@ -89,6 +90,23 @@ def simulate_block(section: DynamicsSection, start: int, count: int, horizon: in
     return run_system(comp, horizon, rng)
 
 
+def ensure_tables(section: DynamicsSection) -> None:
+    """Load (or build once, with a line on stderr) every emulated protest's table here, before
+    any block runs, so that workers find it in the cache instead of each building it."""
+    from tawazun.dynamics import emulator
+    from tawazun.dynamics.balance import protest_params
+
+    for p in section.processes:
+        if p.kind == "protest" and p.method == "emulator":
+            params = protest_params(p)
+            if not emulator.available(params, p.ticks):
+                import sys
+
+                sys.stderr.write(f"tawazun: building the protest emulator's table for process {p.id!r} "
+                                 "(once per world; cached for later runs; a few minutes)\n")
+            emulator.table_for(params, p.ticks)
+
+
 def simulate_section(section: DynamicsSection, paths: int, horizon: int, seed: int,
                      covariates: dict[str, np.ndarray] | None = None, *, workers: int = 1,
                      scheduler: Any = None, progress: Progress | None = None) -> dict[str, np.ndarray]:
@@ -101,6 +119,7 @@ def simulate_section(section: DynamicsSection, paths: int, horizon: int, seed: i
     workers = int(workers)
     if workers < 1:
         raise InputError(f"workers: must be at least 1, got {workers}")
+    ensure_tables(section)
     # per-path arrays, sliced per block (a scalar or (1,) value broadcasts to every path)
     full = {k: np.broadcast_to(np.asarray(v, dtype=float), (paths,)) for k, v in (covariates or {}).items()}
     plan = blocks(paths)
@@ -152,8 +171,14 @@ def simulate(arena: Arena, paths: int = 1000, horizon: int | None = None, seed: 
     regimes = {r.id: raw["regimes"][:, :, j].mean(axis=0) for j, r in enumerate(section.regimes)}
     for j, r in enumerate(section.regimes):
         per_path[r.id] = raw["regimes"][:, :, j]
+    notes = []
+    clamped = int(raw["clamped"].sum())
+    if clamped:
+        notes.append(f"{clamped} of {paths * horizon} path-steps changed legitimacy by more than the protest "
+                     "emulator's table covers (0.2 a step); their protest share is read at the table's edge, "
+                     "which understates the outburst after such a fall")
     return SimResult(arena.meta.id, seed, horizon, paths, step_dates(arena.meta.as_of, section.step, horizon),
-                     series, regimes, kinds, per_path)
+                     series, regimes, kinds, per_path, tuple(notes))
 
 
 def to_json(res: SimResult) -> dict:
@@ -162,7 +187,7 @@ def to_json(res: SimResult) -> dict:
     def fl(a) -> list[float]:
         return [round(float(v), 10) for v in a]
 
-    return {
+    doc = {
         "arena": res.arena,
         "version": __version__,
         "seed": res.seed,
@@ -174,3 +199,6 @@ def to_json(res: SimResult) -> dict:
                    for name, v in res.series.items()},
         "regimes": {name: {"probability_by_step": fl(p)} for name, p in res.regimes.items()},
     }
+    if res.notes:  # only when there is something to say: earlier documents stay as they were
+        doc["notes"] = list(res.notes)
+    return doc
