@@ -181,7 +181,7 @@ def test_simulate_with_the_emulator_is_seeded_and_says_when_it_clamps():
     assert 0 < a.series["protests"]["mean"].mean() < 0.2
     arena = arena.model_copy(update={"dynamics": parse(yaml.safe_load(_section_text(0.4)))})
     c = simulate(arena, paths=300, seed=4)
-    assert c.notes and "0.2 a step" in to_json(c)["notes"][0]
+    assert c.notes and "more than 0.2 in one step" in to_json(c)["notes"][0]
 
 
 def test_shipped_arena_emulated_agrees_with_its_agent_worlds():
@@ -230,3 +230,23 @@ def test_shipped_table_is_what_the_builder_makes():
     assert fed.sum() >= 8
     np.testing.assert_array_equal(part.q[fed], shipped.q[fed])
     assert part.lag1[row] == shipped.lag1[row]
+
+
+def test_the_cli_says_when_the_emulator_clamps(tmp_path):
+    from typer.testing import CliRunner
+
+    from tawazun.arena.load import shipped_path
+    from tawazun.cli.main import app
+
+    text = shipped_path().read_text(encoding="utf-8")
+    noisy = text.replace("      persistence: 0.9\n      noise: 0.01", "      persistence: 0.9\n      noise: 0.3", 1)
+    assert noisy != text
+    path = tmp_path / "noisy.yaml"
+    path.write_text(noisy, encoding="utf-8")
+    res = CliRunner().invoke(app, ["simulate", str(path), "--paths", "50", "--horizon", "3", "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    flat = " ".join(res.output.split())      # the terminal wraps long lines
+    assert "note:" in flat and "beyond the protest emulator's table" in flat
+    import json
+
+    assert "beyond the protest emulator's table" in json.loads((tmp_path / "r.json").read_text())["notes"][0]

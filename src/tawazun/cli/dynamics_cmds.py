@@ -88,6 +88,8 @@ def simulate(
     for name, p in res.regimes.items():
         table.add_row(f"P({name})", *[f"{p[i]:.2f}" for i in picks])
     console.print(table)
+    for note in res.notes:
+        console.print(f"note: {note}")
 
     if out is not None:
         man = {

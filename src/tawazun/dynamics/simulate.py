@@ -174,9 +174,9 @@ def simulate(arena: Arena, paths: int = 1000, horizon: int | None = None, seed: 
     notes = []
     clamped = int(raw["clamped"].sum())
     if clamped:
-        notes.append(f"{clamped} of {paths * horizon} path-steps changed legitimacy by more than the protest "
-                     "emulator's table covers (0.2 a step); their protest share is read at the table's edge, "
-                     "which understates the outburst after such a fall")
+        notes.append(f"{clamped} of {paths * horizon} path-steps moved legitimacy by more than 0.2 in one step, "
+                     "beyond the protest emulator's table; their protest share is read at the table's edge "
+                     "(the outburst after such a fall is understated)")
     return SimResult(arena.meta.id, seed, horizon, paths, step_dates(arena.meta.as_of, section.step, horizon),
                      series, regimes, kinds, per_path, tuple(notes))
 

@@ -337,6 +337,8 @@ def dynamics_section(run: ForecastRun) -> str:
         parts.append("<h3>Futures compared</h3><p class='small'>The same paths under each consistent "
                      "scenario of the cross-impact matrix (its variants set the covariates that map them).</p>"
                      + table)
+    for note in block.get("notes") or []:
+        parts.append(f"<p class='small'>⚠ {e(note)}</p>")
     parts.append("</section>")
     return "".join(parts)
 
