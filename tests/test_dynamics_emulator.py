@@ -250,3 +250,22 @@ def test_the_cli_says_when_the_emulator_clamps(tmp_path):
     import json
 
     assert "beyond the protest emulator's table" in json.loads((tmp_path / "r.json").read_text())["notes"][0]
+
+
+def test_a_missing_table_is_built_once_with_progress(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    monkeypatch.setenv("TAWAZUN_CACHE", str(tmp_path))
+    monkeypatch.setattr(em, "WORLDS", 8)
+    monkeypatch.setattr(em, "BURN_IN", 2)
+    monkeypatch.setattr(em, "_memo", {})
+    text = _section_text(0.01).replace("method: emulator,", "method: emulator, world: {width: 5, height: 5, vision: 1},")
+    arena = load_arena().model_copy(update={"dynamics": parse(yaml.safe_load(text))})
+    first = simulate(arena, paths=20, horizon=2, seed=1)
+    err = capsys.readouterr().err
+    assert "building the protest emulator's table for process 'protests' (19 agents" in err
+    assert "table row 101/101" in err
+    monkeypatch.setattr(em, "_memo", {})
+    again = simulate(arena, paths=20, horizon=2, seed=1)          # from the cache: silent, same numbers
+    assert capsys.readouterr().err == ""
+    np.testing.assert_array_equal(first.raw["protests"], again.raw["protests"])
