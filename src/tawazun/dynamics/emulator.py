@@ -190,7 +190,7 @@ _memo: dict[str, Table] = {}
 
 
 def _cache_path(key: str) -> str:
-    from tawazun.evidence.diskcache import cache_dir
+    from tawazun.cache import cache_dir
 
     return os.path.join(cache_dir(), "protest-tables", f"{key}.npz")
 
@@ -204,7 +204,7 @@ def available(params: protest.ProtestParams, ticks: int) -> bool:
 def table_for(params: protest.ProtestParams, ticks: int, progress: Progress | None = None) -> Table:
     """The table of a world: shipped with the package, else from the user cache, else built
     (and cached). Same key, same numbers, wherever it came from."""
-    from tawazun.evidence.diskcache import read_bytes, write_cache
+    from tawazun.cache import read_bytes, write_cache
 
     key = table_key(params, ticks)
     if key in _memo:

@@ -1,4 +1,4 @@
-"""Per-user disk caches of the evidence package: the folder, atomic writes, and compiled
+"""Per-user disk caches of the evidence package (the folder and atomic writes: tawazun.cache) and compiled
 regular expressions kept across processes.
 
 Why the regex cache (issue #16): Python compiles a pattern in pure Python (``re._parser``
@@ -23,28 +23,7 @@ import sys
 from array import array
 from typing import Any
 
-
-def cache_dir() -> str:
-    base = os.environ.get("TAWAZUN_CACHE") or os.environ.get("XDG_CACHE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "tawazun")
-
-
-def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read()
-
-
-def write_cache(path: str, data: bytes) -> None:
-    """Atomic best-effort write of a cache file (a read-only home just means no cache)."""
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+from tawazun.cache import cache_dir, read_bytes, write_cache  # noqa: F401 - the evidence package's names for them
 
 
 # ---------------------------------------------------------------- compiled regexes
