@@ -8,8 +8,8 @@ settled, depends on two inputs: the legitimacy of the step ``L`` and its change 
 step ``dL`` (a fall of legitimacy sets off an outburst in the first step after it, Epstein's
 "sudden versus gradual" effect: ``dL = -0.01`` alone lifts the next step's share by about
 a fifth), and it carries some memory from one step to the next where legitimacy is low (lag-1
-rank autocorrelation at a steady ``L``: about 0.3-0.45 below L = 0.3, within +/- 0.11 from
-0.6 up). So the emulator draws each step's share from the kernel's own distribution at
+rank autocorrelation at a steady ``L``: 0.2-0.4, mean 0.31, below L = 0.3; within +/- 0.15
+for L in 0.6-0.9). So the emulator draws each step's share from the kernel's own distribution at
 ``(L, dL)``, through a Gaussian copula that keeps the lag-1 dependence:
 
     share_t = Q(Phi(z_t); L_t, dL_t),   z_t = r z_{t-1} + sqrt(1 - r^2) e_t,   e_t ~ N(0, 1)
