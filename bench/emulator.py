@@ -35,13 +35,12 @@ def main() -> int:
 
     arena = load_arena()
     sec = section_of(arena)
-    proc = next(p for p in sec.processes if p.kind == "protest")
     res, secs = {}, {}
     for method in ("agents", "emulator"):
-        object.__setattr__(proc, "method", method)   # a private copy of the section
-        if a.burn_in is not None:
-            object.__setattr__(proc, "burn_in", a.burn_in)
-        run_arena = arena.model_copy(update={"dynamics": sec})
+        change = {"method": method, **({"burn_in": a.burn_in} if a.burn_in is not None else {})}
+        procs = [p.model_copy(update=change) if p.kind == "protest" else p for p in sec.processes]
+        proc = next(p for p in procs if p.kind == "protest")
+        run_arena = arena.model_copy(update={"dynamics": sec.model_copy(update={"processes": procs})})
         simulate(run_arena, paths=4, horizon=1, seed=a.seed)          # compile / load outside the timing
         t = time.perf_counter()
         res[method] = simulate(run_arena, paths=a.paths, horizon=a.horizon, seed=a.seed)

@@ -95,13 +95,16 @@ def _settings(params: protest.ProtestParams, ticks: int, worlds: int, burn_in: i
             "levels": len(LEVELS)}
 
 
+def _build(worlds: int | None, burn_in: int | None, seed: int | None) -> tuple[int, int, int]:
+    """Build settings, the module's (read at call time, so tests can shrink them) where not given."""
+    return (WORLDS if worlds is None else worlds, BURN_IN if burn_in is None else burn_in,
+            SEED if seed is None else seed)
+
+
 def table_key(params: protest.ProtestParams, ticks: int, worlds: int | None = None, burn_in: int | None = None,
               seed: int | None = None) -> str:
-    """The table's name: a hash of the world, ``ticks`` and the build settings (module defaults)."""
-    worlds = WORLDS if worlds is None else worlds
-    burn_in = BURN_IN if burn_in is None else burn_in
-    seed = SEED if seed is None else seed
-    text = json.dumps(_settings(params, ticks, worlds, burn_in, seed), sort_keys=True)
+    """The table's name: a hash of the world, ``ticks`` and the build settings."""
+    text = json.dumps(_settings(params, ticks, *_build(worlds, burn_in, seed)), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -116,9 +119,7 @@ def build_table(params: protest.ProtestParams, ticks: int, *, worlds: int | None
     *as the previous step's legitimacy* (default all; tests build a few). Cell ``(i, j)`` comes
     from the worlds of row ``i - dL_j / STEP``, whose stream is ``("protest-table", row)``, so a
     cell's numbers do not depend on which other rows were built."""
-    worlds = WORLDS if worlds is None else worlds
-    burn_in = BURN_IN if burn_in is None else burn_in
-    seed = SEED if seed is None else seed
+    worlds, burn_in, seed = _build(worlds, burn_in, seed)
     grid = np.round(np.arange(0.0, 1.0 + STEP / 2, STEP), 10)
     n_i, n_j = grid.size, DELTAS.size
     shift = np.round(DELTAS / STEP).astype(int)
@@ -201,9 +202,12 @@ def available(params: protest.ProtestParams, ticks: int) -> bool:
     return key in _memo or _shipped(key) is not None or os.path.exists(_cache_path(key))
 
 
-def table_for(params: protest.ProtestParams, ticks: int, progress: Progress | None = None) -> Table:
+def table_for(params: protest.ProtestParams, ticks: int, announce: str | None = None) -> Table:
     """The table of a world: shipped with the package, else from the user cache, else built
-    (and cached). Same key, same numbers, wherever it came from."""
+    (and cached). Same key, same numbers, wherever it came from. ``announce``: what the table is
+    for; when given, a build says so on stderr and counts its rows there."""
+    import sys
+
     from tawazun.cache import read_bytes, write_cache
 
     key = table_key(params, ticks)
@@ -225,6 +229,15 @@ def table_for(params: protest.ProtestParams, ticks: int, progress: Progress | No
         if table is not None and table.key != key:
             table = None
     if table is None:
+        progress = None
+        if announce is not None:
+            # cost ~ 101 rows x WORLDS x (BURN_IN + 14 ticks) x agents: 238 s for the 296-agent
+            # default world on 2 cores, proportionally longer for bigger worlds
+            sys.stderr.write(f"tawazun: building the protest emulator's table for {announce} "
+                             f"({params.n_citizens + params.n_cops} agents; once per world, then cached)\n")
+
+            def progress(done: int, total: int) -> None:
+                sys.stderr.write(f"\r  table row {done}/{total}" + ("\n" if done == total else ""))
         table = build_table(params, ticks, progress=progress)
         write_cache(path, to_bytes(table))
     _memo[key] = table
@@ -301,7 +314,6 @@ def main(argv: list[str] | None = None) -> int:
     every emulated protest process of an arena and say where it is. ``--into`` also writes a
     copy there (how ``src/tawazun/data/protest-tables/`` was filled)."""
     import argparse
-    import sys
     import time
     from pathlib import Path
 
@@ -318,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         params = protest_params(p)
         t0 = time.perf_counter()
-        table = table_for(params, p.ticks, progress=lambda d, n: sys.stderr.write(f"\r  row {d}/{n}"))
+        table = table_for(params, p.ticks, announce=f"process {p.id!r}")
         where = "shipped" if _shipped(table.key) is not None else _cache_path(table.key)
         print(f"{p.id}: table {table.key} ({where}; {time.perf_counter() - t0:.1f} s)")
         if a.into:

@@ -91,25 +91,14 @@ def simulate_block(section: DynamicsSection, start: int, count: int, horizon: in
 
 
 def ensure_tables(section: DynamicsSection) -> None:
-    """Load (or build once, with a line on stderr) every emulated protest's table here, before
+    """Load (or build once, saying so on stderr) every emulated protest's table here, before
     any block runs, so that workers find it in the cache instead of each building it."""
     from tawazun.dynamics import emulator
     from tawazun.dynamics.balance import protest_params
 
     for p in section.processes:
         if p.kind == "protest" and p.method == "emulator":
-            params = protest_params(p)
-            if emulator.available(params, p.ticks):
-                emulator.table_for(params, p.ticks)
-                continue
-            import sys
-
-            # cost ~ 101 rows x 400 worlds x (100 + 14 ticks) x agents: 238 s for the 296-agent
-            # default world on 2 cores, proportionally longer for bigger worlds
-            sys.stderr.write(f"tawazun: building the protest emulator's table for process {p.id!r} "
-                             f"({params.n_citizens + params.n_cops} agents; once per world, then cached)\n")
-            emulator.table_for(params, p.ticks,
-                               progress=lambda d, n: sys.stderr.write(f"\r  table row {d}/{n}" + ("\n" if d == n else "")))
+            emulator.table_for(protest_params(p), p.ticks, announce=f"process {p.id!r}")
 
 
 def simulate_section(section: DynamicsSection, paths: int, horizon: int, seed: int,
