@@ -48,14 +48,13 @@ def test_zero_line_is_exact_and_analytic():
                 assert np.isnan(t.q[i, j, 0])
 
 
-def test_cells_are_seeded_per_row_and_monotone_in_u():
+def test_cells_are_seeded_per_row():
     a = em.build_table(SMALL, 2, worlds=30, burn_in=5, rows=[70])
     b = em.build_table(SMALL, 2, worlds=30, burn_in=5, rows=[70, 40])
     c = em.build_table(SMALL, 2, worlds=30, burn_in=5, rows=[70], seed=1)
     ok = ~np.isnan(a.q)
     np.testing.assert_array_equal(a.q[ok], b.q[ok])          # row 40 did not disturb row 70's cells
     assert not np.array_equal(a.q[ok], c.q[ok])               # the seed matters
-    assert np.all(np.diff(a.q[ok].reshape(-1, em.LEVELS.size), axis=1) >= 0)
     assert a.key == b.key != c.key
 
 
@@ -123,6 +122,13 @@ def test_sampling_interpolates_between_cells_and_clamps_big_changes():
     hi, _ = em.sample(t, np.full(n, 0.71), np.full(n, 0.71), u)
     mid, _ = em.sample(t, np.full(n, 0.705), np.full(n, 0.705), u)
     np.testing.assert_allclose(mid, 0.5 * (lo + hi), atol=1e-12)     # half way between the rows
+    # a larger uniform never gives a smaller share, between grid points in L, dL and level alike
+    ordered = np.sort(u)
+    for prev, now in ((0.705, 0.705), (0.712, 0.697), (0.64, 0.66)):
+        s_u, _ = em.sample(t, np.full(n, prev), np.full(n, now), ordered)
+        assert np.all(np.diff(s_u) >= -1e-12), (prev, now)
+    assert em.sample(t, np.array([0.7]), np.array([0.7]), np.array([1.0]))[0][0] == pytest.approx(
+        t.q[70, int(np.argmin(np.abs(t.deltas))), -1])                 # u = 1 reads the top level
     edge, c1 = em.sample(t, np.full(n, 0.8), np.full(n, 0.6), u)
     beyond, c2 = em.sample(t, np.full(n, 1.0), np.full(n, 0.6), u)
     assert not c1.any() and c2.all()
@@ -188,12 +194,13 @@ def test_shipped_arena_emulated_agrees_with_its_agent_worlds():
     # the decision's check at test scale: the same section with agent worlds and with the table
     arena = load_arena()
     sec = section_of(arena)
-    proc = next(p for p in sec.processes if p.kind == "protest")
     runs = {}
-    object.__setattr__(proc, "burn_in", 100)   # the table's worlds are settled: so are these
     for method in ("agents", "emulator"):
-        object.__setattr__(proc, "method", method)
-        runs[method] = simulate(arena.model_copy(update={"dynamics": sec}), paths=400, horizon=6, seed=21)
+        # burn-in 100: the table's worlds are settled, so these are too
+        procs = [p.model_copy(update={"method": method, "burn_in": 100}) if p.kind == "protest" else p
+                 for p in sec.processes]
+        variant = arena.model_copy(update={"dynamics": sec.model_copy(update={"processes": procs})})
+        runs[method] = simulate(variant, paths=400, horizon=6, seed=21)
     a, e = runs["agents"].raw["protests"], runs["emulator"].raw["protests"]
     for m in (0, 2, 5):
         assert stats.ks_2samp(a[:, m], e[:, m]).pvalue > 0.01, m
@@ -232,17 +239,25 @@ def test_shipped_table_is_what_the_builder_makes():
     assert part.lag1[row] == shipped.lag1[row]
 
 
-def test_the_cli_says_when_the_emulator_clamps(tmp_path):
-    from typer.testing import CliRunner
-
+@pytest.fixture
+def noisy_arena(tmp_path):
+    """The shipped arena with legitimacy shocks of sd 0.3 a month: many steps beyond the table."""
     from tawazun.arena.load import shipped_path
-    from tawazun.cli.main import app
 
     text = shipped_path().read_text(encoding="utf-8")
     noisy = text.replace("      persistence: 0.9\n      noise: 0.01", "      persistence: 0.9\n      noise: 0.3", 1)
     assert noisy != text
     path = tmp_path / "noisy.yaml"
     path.write_text(noisy, encoding="utf-8")
+    return path
+
+
+def test_the_cli_says_when_the_emulator_clamps(tmp_path, noisy_arena):
+    from typer.testing import CliRunner
+
+    from tawazun.cli.main import app
+
+    path = noisy_arena
     res = CliRunner().invoke(app, ["simulate", str(path), "--paths", "50", "--horizon", "3", "--json", str(tmp_path / "r.json")])
     assert res.exit_code == 0, res.output
     flat = " ".join(res.output.split())      # the terminal wraps long lines
@@ -269,3 +284,19 @@ def test_a_missing_table_is_built_once_with_progress(tmp_path, monkeypatch, caps
     again = simulate(arena, paths=20, horizon=2, seed=1)          # from the cache: silent, same numbers
     assert capsys.readouterr().err == ""
     np.testing.assert_array_equal(first.raw["protests"], again.raw["protests"])
+
+
+def test_forecast_reports_clamped_steps_for_the_run_and_each_future(tmp_path, noisy_arena):
+    from typer.testing import CliRunner
+
+    from tawazun.cli.main import app
+
+    res = CliRunner().invoke(app, ["forecast", str(noisy_arena), "--engine", "compromise", "--draws", "30", "--no-report",
+                                   "--sobol-n", "0", "--out", str(tmp_path / "run"), "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    import json
+
+    dyn = json.loads((tmp_path / "r.json").read_text())["dynamics"]
+    assert "beyond the protest emulator's table" in dyn["notes"][0]
+    assert dyn["futures"] and all("beyond the protest emulator's table" in f["notes"][0] for f in dyn["futures"])
+    assert "    note: " in res.output

@@ -585,7 +585,8 @@ def _dynamics_runs(run: ForecastRun, section: Any, paths: int, engine: str | Non
                 res = simulate(arena, paths=paths, horizon=config.horizon, seed=run.seed, covariates=cv,
                                scheduler=client)
                 futures.append({"index": k, "variants": dict(sc["variants"]),
-                                "regimes_at_horizon": {r: float(p[-1]) for r, p in res.regimes.items()}})
+                                "regimes_at_horizon": {r: float(p[-1]) for r, p in res.regimes.items()},
+                                **({"notes": list(res.notes)} if res.notes else {})})
     result = simulate(arena, paths=paths, horizon=config.horizon, seed=run.seed, covariates=cond,
                       scheduler=client)
     run.dynamics = DynamicsRun(result, engine, coupled, scenario, futures)

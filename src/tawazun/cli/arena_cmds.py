@@ -153,6 +153,8 @@ def print_dynamics(block: dict, console: Console) -> None:
     for f in block.get("futures") or []:
         probs = ", ".join(f"P({k}) {v:.3f}" for k, v in f["regimes_at_horizon"].items())
         console.print(f"  future #{f['index']}: {probs}")
+        for note in f.get("notes") or []:
+            console.print(f"    note: {note}")
     for note in block.get("notes") or []:
         console.print(f"  note: {note}")
 
